@@ -1,0 +1,145 @@
+package probe
+
+// Outcome says which layer a failed probe blames (contract: DESIGN.md,
+// Classification). Every probe ends in exactly one outcome.
+type Outcome string
+
+const (
+	OutcomeSuccess      Outcome = "success"
+	OutcomeEdgeError    Outcome = "edge_error"
+	OutcomeOriginError  Outcome = "origin_error"
+	OutcomeNetworkError Outcome = "network_error"
+	OutcomeProbeError   Outcome = "probe_error"
+)
+
+// Outcomes lists every outcome in a stable order.
+var Outcomes = []Outcome{OutcomeSuccess, OutcomeEdgeError, OutcomeOriginError, OutcomeNetworkError, OutcomeProbeError}
+
+// Valid reports whether o is one of the contract outcomes.
+func (o Outcome) Valid() bool {
+	for _, v := range Outcomes {
+		if o == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Layer is the short layer name used by alerts (`layer` label): edge, origin,
+// network, probe, or "" for success.
+func (o Outcome) Layer() string {
+	switch o {
+	case OutcomeEdgeError:
+		return "edge"
+	case OutcomeOriginError:
+		return "origin"
+	case OutcomeNetworkError:
+		return "network"
+	case OutcomeProbeError:
+		return "probe"
+	}
+	return ""
+}
+
+// Reason refines an outcome with one snake_case word. The list below is the
+// only place reasons are defined; the README table is generated from it
+// (`llmprobe providers --reasons`) and a test keeps the two in step.
+type Reason string
+
+const (
+	ReasonOK Reason = "ok"
+
+	// edge_error
+	ReasonTLSHandshake    Reason = "tls_handshake"
+	ReasonTLSCertificate  Reason = "tls_certificate"
+	ReasonConnectionReset Reason = "connection_reset"
+	ReasonEdge5xx         Reason = "edge_5xx"
+	ReasonEdgeRateLimited Reason = "edge_rate_limited"
+	ReasonEdgeBlocked     Reason = "edge_blocked"
+	ReasonEdgeHTML        Reason = "edge_html"
+
+	// origin_error
+	ReasonOrigin5xx         Reason = "origin_5xx"
+	ReasonOverloaded        Reason = "overloaded"
+	ReasonRateLimited       Reason = "rate_limited"
+	ReasonOriginDown        Reason = "origin_down"
+	ReasonOriginTimeout     Reason = "origin_timeout"
+	ReasonOriginTLS         Reason = "origin_tls"
+	ReasonOriginBadResponse Reason = "origin_bad_response"
+	ReasonTTFBTimeout       Reason = "ttfb_timeout"
+	ReasonBodyTimeout       Reason = "body_timeout"
+	ReasonInvalidResponse   Reason = "invalid_response"
+	ReasonStreamError       Reason = "stream_error"
+
+	// network_error
+	ReasonDNS            Reason = "dns"
+	ReasonConnectRefused Reason = "connect_refused"
+	ReasonConnectTimeout Reason = "connect_timeout"
+	ReasonNoRoute        Reason = "no_route"
+
+	// probe_error
+	ReasonAuth            Reason = "auth"
+	ReasonQuota           Reason = "quota"
+	ReasonBadRequest      Reason = "bad_request"
+	ReasonModelNotFound   Reason = "model_not_found"
+	ReasonNoAPIKey        Reason = "no_api_key"
+	ReasonBlockedLocation Reason = "blocked_location"
+	ReasonBudgetExhausted Reason = "budget_exhausted"
+	ReasonProbeInternal   Reason = "probe_internal"
+)
+
+// ReasonInfo documents one reason: the outcome it belongs to and what it means.
+type ReasonInfo struct {
+	Reason  Reason
+	Outcome Outcome
+	Meaning string
+}
+
+// Reasons is the fixed, documented reason list in README order.
+var Reasons = []ReasonInfo{
+	{ReasonOK, OutcomeSuccess, "the check did what a user needs (a keyless reach check: the provider's own 401/403 JSON)"},
+
+	{ReasonTLSHandshake, OutcomeEdgeError, "TCP connected but the TLS handshake with the edge failed"},
+	{ReasonTLSCertificate, OutcomeEdgeError, "the edge presented a certificate this probe does not trust (interception or a wrong LLMPROBE_CA_FILE)"},
+	{ReasonConnectionReset, OutcomeEdgeError, "the connection was reset or closed after connect, before response headers"},
+	{ReasonEdge5xx, OutcomeEdgeError, "the CDN's own failure page: Cloudflare 500, unbranded 502/504, error_category cloudflare, Google Front End error page"},
+	{ReasonEdgeRateLimited, OutcomeEdgeError, "a CDN rate-limit policy page (Cloudflare 1015), not the provider's 429"},
+	{ReasonEdgeBlocked, OutcomeEdgeError, "a CDN policy block or challenge (Cloudflare 1020, 1xxx bans, cf-mitigated: challenge)"},
+	{ReasonEdgeHTML, OutcomeEdgeError, "an HTML page where the API answers JSON"},
+
+	{ReasonOrigin5xx, OutcomeOriginError, "the provider answered a 5xx in its own schema, or the CDN relayed a body the origin wrote (Envoy 503, branded 502/504)"},
+	{ReasonOverloaded, OutcomeOriginError, "the provider says it is overloaded (Anthropic 529, model overloaded 503)"},
+	{ReasonRateLimited, OutcomeOriginError, "the provider's own 429 rate limit (not quota)"},
+	{ReasonOriginDown, OutcomeOriginError, "the CDN could not reach the origin: Cloudflare 521, 523, 530/1016"},
+	{ReasonOriginTimeout, OutcomeOriginError, "the CDN timed out waiting for the origin: Cloudflare 522, 524, cf_gateway_timeout"},
+	{ReasonOriginTLS, OutcomeOriginError, "the CDN-to-origin TLS leg failed: Cloudflare 525, 526, error_category ssl"},
+	{ReasonOriginBadResponse, OutcomeOriginError, "the origin sent the CDN an empty or malformed response: Cloudflare 520"},
+	{ReasonTTFBTimeout, OutcomeOriginError, "the request was sent but no response headers came within the timeout"},
+	{ReasonBodyTimeout, OutcomeOriginError, "headers arrived but the body did not finish within the timeout"},
+	{ReasonInvalidResponse, OutcomeOriginError, "a 2xx whose body is not the provider's schema or holds no generated content"},
+	{ReasonStreamError, OutcomeOriginError, "a stream broke after a 200: an error event, a stall, or a cut before the final event"},
+
+	{ReasonDNS, OutcomeNetworkError, "the provider's host name did not resolve"},
+	{ReasonConnectRefused, OutcomeNetworkError, "the TCP connection was refused"},
+	{ReasonConnectTimeout, OutcomeNetworkError, "the TCP connection did not complete in time"},
+	{ReasonNoRoute, OutcomeNetworkError, "no route to the host or network unreachable"},
+
+	{ReasonAuth, OutcomeProbeError, "the probe's API key was rejected (401/403 on a keyed check, Gemini API_KEY_INVALID)"},
+	{ReasonQuota, OutcomeProbeError, "the probe account's quota or billing is exhausted"},
+	{ReasonBadRequest, OutcomeProbeError, "the provider rejected the probe's request (400 and other 4xx): fix the check's model or parameters"},
+	{ReasonModelNotFound, OutcomeProbeError, "the configured model or endpoint does not exist (404)"},
+	{ReasonNoAPIKey, OutcomeProbeError, "a chat or stream check has no API key"},
+	{ReasonBlockedLocation, OutcomeProbeError, "the provider does not serve the probe's country or region"},
+	{ReasonBudgetExhausted, OutcomeProbeError, "the probe's own daily request or token budget for the provider is spent"},
+	{ReasonProbeInternal, OutcomeProbeError, "the probe could not build its request (a bug or bad configuration)"},
+}
+
+// OutcomeOf returns the outcome a reason belongs to, and false for an unknown reason.
+func OutcomeOf(r Reason) (Outcome, bool) {
+	for _, info := range Reasons {
+		if info.Reason == r {
+			return info.Outcome, true
+		}
+	}
+	return "", false
+}

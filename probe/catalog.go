@@ -1,0 +1,192 @@
+package probe
+
+import (
+	"fmt"
+	"net/url"
+	"sort"
+	"strings"
+)
+
+// API names the wire protocol a provider speaks: how its requests are built
+// and how its success, error and stream bodies look.
+type API string
+
+const (
+	APIOpenAI    API = "openai"    // OpenAI chat completions and every compatible server
+	APIAnthropic API = "anthropic" // Anthropic messages
+	APIGemini    API = "gemini"    // Google Gemini generateContent
+	APIAzure     API = "azure"     // Azure OpenAI: OpenAI bodies, deployment paths, api-key header
+)
+
+// Kind is what a check asks of a provider (contract: DESIGN.md, Checks).
+type Kind string
+
+const (
+	KindReach  Kind = "reach"  // keyless, free: an API path answering at all, the provider's own 401 included
+	KindChat   Kind = "chat"   // a minimal real completion
+	KindStream Kind = "stream" // the same, streamed: time to first token, mid-stream errors
+)
+
+// Kinds lists the check kinds in a stable order.
+var Kinds = []Kind{KindReach, KindChat, KindStream}
+
+// ParseKind returns the kind named s.
+func ParseKind(s string) (Kind, error) {
+	for _, k := range Kinds {
+		if string(k) == s {
+			return k, nil
+		}
+	}
+	return "", fmt.Errorf("unknown check %q (want reach, chat or stream)", s)
+}
+
+// Provider is one catalog entry: where the API lives, how to authenticate,
+// what the cheapest valid probe is, and which CDN normally fronts it.
+type Provider struct {
+	ID           string
+	Name         string
+	API          API
+	BaseURL      string // API root with the same meaning as the provider SDK's base URL variable
+	KeyEnv       string // conventional API key variable
+	DefaultModel string
+	Edge         string // CDN normally in front: cloudflare, google, azure, none
+	ReachPath    string // GET path under BaseURL for the reach check
+	// ReachPublic is true where the reach path answers 200 without a key
+	// (OpenRouter's model list), so a 2xx in the provider's schema is success.
+	ReachPublic bool
+	// StatusPage is the provider's Statuspage-compatible summary JSON, if any.
+	StatusPage string
+	// Custom marks a user-named OpenAI-compatible endpoint.
+	Custom bool
+	// Azure settings (API azure only).
+	AzureDeployment string
+	AzureAPIVersion string
+}
+
+// Catalog returns the built-in providers in a stable order. Azure has no
+// usable BaseURL until its resource is configured (it is tenant-specific).
+func Catalog() []Provider {
+	return []Provider{
+		{ID: "openai", Name: "OpenAI", API: APIOpenAI, BaseURL: "https://api.openai.com/v1", KeyEnv: "OPENAI_API_KEY",
+			DefaultModel: "gpt-4o-mini", Edge: "cloudflare", ReachPath: "/models", StatusPage: "https://status.openai.com/api/v2/components.json"},
+		{ID: "anthropic", Name: "Anthropic", API: APIAnthropic, BaseURL: "https://api.anthropic.com", KeyEnv: "ANTHROPIC_API_KEY",
+			DefaultModel: "claude-haiku-4-5", Edge: "cloudflare", ReachPath: "/v1/models", StatusPage: "https://status.claude.com/api/v2/summary.json"},
+		{ID: "gemini", Name: "Google Gemini", API: APIGemini, BaseURL: "https://generativelanguage.googleapis.com", KeyEnv: "GEMINI_API_KEY",
+			DefaultModel: "gemini-2.5-flash-lite", Edge: "google", ReachPath: "/v1beta/models"},
+		{ID: "mistral", Name: "Mistral", API: APIOpenAI, BaseURL: "https://api.mistral.ai/v1", KeyEnv: "MISTRAL_API_KEY",
+			DefaultModel: "mistral-small-latest", Edge: "cloudflare", ReachPath: "/models"},
+		{ID: "groq", Name: "Groq", API: APIOpenAI, BaseURL: "https://api.groq.com/openai/v1", KeyEnv: "GROQ_API_KEY",
+			DefaultModel: "llama-3.1-8b-instant", Edge: "cloudflare", ReachPath: "/models", StatusPage: "https://groqstatus.com/api/v2/summary.json"},
+		{ID: "deepseek", Name: "DeepSeek", API: APIOpenAI, BaseURL: "https://api.deepseek.com/v1", KeyEnv: "DEEPSEEK_API_KEY",
+			DefaultModel: "deepseek-chat", Edge: "none", ReachPath: "/models"},
+		{ID: "xai", Name: "xAI", API: APIOpenAI, BaseURL: "https://api.x.ai/v1", KeyEnv: "XAI_API_KEY",
+			DefaultModel: "grok-3-mini", Edge: "none", ReachPath: "/models"},
+		{ID: "openrouter", Name: "OpenRouter", API: APIOpenAI, BaseURL: "https://openrouter.ai/api/v1", KeyEnv: "OPENROUTER_API_KEY",
+			DefaultModel: "openai/gpt-4o-mini", Edge: "cloudflare", ReachPath: "/models", ReachPublic: true},
+		{ID: "azure", Name: "Azure OpenAI", API: APIAzure, KeyEnv: "AZURE_OPENAI_API_KEY",
+			Edge: "azure", ReachPath: "/models", AzureAPIVersion: "2024-10-21"},
+	}
+}
+
+// ProviderIDs returns the built-in provider ids in catalog order.
+func ProviderIDs() []string {
+	cat := Catalog()
+	ids := make([]string, len(cat))
+	for i, p := range cat {
+		ids[i] = p.ID
+	}
+	return ids
+}
+
+// LookupProvider returns the built-in provider with the given id.
+func LookupProvider(id string) (Provider, bool) {
+	for _, p := range Catalog() {
+		if p.ID == id {
+			return p, true
+		}
+	}
+	return Provider{}, false
+}
+
+// CustomProvider returns an entry for a user-named OpenAI-compatible endpoint
+// (a gateway or a self-hosted server). Its key variable is <ID>_API_KEY.
+func CustomProvider(id, baseURL, model string) Provider {
+	return Provider{ID: id, Name: id, API: APIOpenAI, BaseURL: baseURL, KeyEnv: strings.ToUpper(id) + "_API_KEY",
+		DefaultModel: model, Edge: "none", ReachPath: "/models", Custom: true}
+}
+
+// ValidID reports whether id may name a provider: lower-case letters, digits
+// and '_', starting with a letter, so it can also form variable names.
+func ValidID(id string) bool {
+	if id == "" || len(id) > 32 || id[0] < 'a' || id[0] > 'z' {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// AzureBaseURL is the API root of an Azure OpenAI resource.
+func AzureBaseURL(resource string) string {
+	return "https://" + resource + ".openai.azure.com/openai"
+}
+
+// ParseBaseURL checks that s is an absolute http or https URL with a host and
+// no query, user info or fragment, and returns it without a trailing slash.
+func ParseBaseURL(s string) (string, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "", fmt.Errorf("not a URL: %v", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return "", fmt.Errorf("%q: scheme must be http or https", s)
+	}
+	if u.Host == "" || u.Hostname() == "" {
+		return "", fmt.Errorf("%q: no host", s)
+	}
+	if u.User != nil {
+		return "", fmt.Errorf("base URL must not carry user info")
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return "", fmt.Errorf("%q: no query or fragment allowed", s)
+	}
+	return strings.TrimRight(s, "/"), nil
+}
+
+// IsReasoningModel reports whether an OpenAI-style model spends hidden
+// reasoning tokens: such models reject max_tokens, want
+// max_completion_tokens and a floor high enough to leave room for an answer.
+func IsReasoningModel(model string) bool {
+	m := model
+	if i := strings.LastIndexByte(m, '/'); i >= 0 {
+		m = m[i+1:]
+	}
+	for _, p := range []string{"o1", "o3", "o4", "gpt-5", "grok-3-mini", "deepseek-reasoner"} {
+		if strings.HasPrefix(m, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// OutputTokenLimit is the smallest output limit that still yields a
+// one-word answer on model: 5 for ordinary models, more for reasoning ones.
+func OutputTokenLimit(api API, model string) int {
+	if api == APIGemini && strings.Contains(model, "pro") {
+		return 64 // 2.5 Pro cannot turn thinking off; it needs room for a token of answer
+	}
+	if IsReasoningModel(model) {
+		return 64
+	}
+	return 5
+}
+
+// sortedIDs returns ids sorted, for messages.
+func sortedIDs(ids []string) []string {
+	out := append([]string(nil), ids...)
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,347 @@
+package probe
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// DefaultMaxBody caps how much of a response body a probe reads.
+const DefaultMaxBody = 1 << 20
+
+// errProbeTimeout is the cause of a probe's own deadline, told apart from
+// the caller cancelling (shutdown).
+var errProbeTimeout = errors.New("probe timeout")
+
+// Prober sends probes. The zero value is ready to use: system roots, 1 MiB
+// body cap. A Prober is safe for concurrent use; each probe opens a fresh
+// connection, so DNS, connect and TLS are measured every time.
+type Prober struct {
+	RootCAs   *x509.CertPool   // trusted roots; nil means the system's
+	MaxBody   int64            // body cap in bytes; 0 means DefaultMaxBody
+	UserAgent string           // default "llmprobe"
+	Now       func() time.Time // clock for StartedAt and timings; default time.Now
+}
+
+// Probe runs one check and says what happened and why. It never returns an
+// error: every failure is a Result with an outcome. The caller's ctx ends the
+// probe early (Result.Canceled); the check's Timeout bounds it otherwise.
+func (p *Prober) Probe(ctx context.Context, c Check) Result {
+	now := p.Now
+	if now == nil {
+		now = time.Now
+	}
+	start := now()
+	res := Result{Provider: c.Provider.ID, Check: c.Kind, Model: c.Model, Region: c.Region, StartedAt: start.UTC()}
+	obs := Observation{Provider: c.Provider.ID, API: c.Provider.API, Kind: c.Kind, Keyed: c.APIKey.Set(), ReachPublic: c.Provider.ReachPublic}
+	if c.usesDefaultBaseURL() {
+		obs.UsualEdge = c.Provider.Edge
+	}
+	var tr phaseTrace
+	tr.now, tr.start = now, start
+	switch {
+	case c.Kind != KindReach && !c.APIKey.Set():
+		obs.Failure = FailureNoAPIKey
+		obs.Detail = "set " + c.Provider.KeyEnv
+	default:
+		if err := c.Validate(); err != nil {
+			obs.Failure, obs.Detail = FailureInternal, err.Error()
+			break
+		}
+		p.exchange(ctx, c, &obs, &res, &tr)
+	}
+	end := now()
+	v := Classify(obs)
+	res.Outcome, res.Reason = v.Outcome, v.Reason
+	res.StatusCode = obs.StatusCode
+	res.Edge, res.EdgePOP, res.EdgeRay, res.AuthoredBy, res.RequestID = v.Edge, v.EdgePOP, v.EdgeRay, v.AuthoredBy, v.RequestID
+	res.Error = Scrub(v.Message, c.APIKey)
+	res.Tokens = v.Usage
+	if c.Kind != KindReach && v.Outcome == OutcomeSuccess {
+		res.Answer = Scrub(v.Content, c.APIKey)
+		ok := strings.Contains(strings.ToLower(v.Content), Canary)
+		res.CanaryOK = &ok
+	}
+	res.Timings = tr.timings(start, end)
+	if res.OriginProcessing > 0 && res.Timings.TTFB > res.OriginProcessing {
+		res.EdgeOverhead = res.Timings.TTFB - res.OriginProcessing
+	}
+	return res
+}
+
+// exchange performs the HTTP exchange and fills obs with what it saw.
+func (p *Prober) exchange(parent context.Context, c Check, obs *Observation, res *Result, tr *phaseTrace) {
+	out, err := buildRequest(c)
+	if err != nil {
+		obs.Failure, obs.Detail = FailureInternal, err.Error()
+		return
+	}
+	timeout := c.Timeout
+	if timeout == 0 {
+		timeout = DefaultTimeout
+	}
+	ctx, cancel := context.WithTimeoutCause(parent, timeout, errProbeTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, tr.clientTrace()), out.method, out.url, bytes.NewReader(out.body))
+	if err != nil {
+		obs.Failure, obs.Detail = FailureInternal, "build request: "+scrubURLError(err)
+		return
+	}
+	req.Header = out.header
+	ua := p.UserAgent
+	if ua == "" {
+		ua = "llmprobe"
+	}
+	req.Header.Set("User-Agent", ua)
+	transport := &http.Transport{
+		Proxy:                  http.ProxyFromEnvironment,
+		DialContext:            (&net.Dialer{}).DialContext,
+		TLSClientConfig:        &tls.Config{RootCAs: p.RootCAs, MinVersion: tls.VersionTLS12},
+		DisableKeepAlives:      true, // a fresh connection per probe: every phase measured every time
+		ForceAttemptHTTP2:      true,
+		MaxResponseHeaderBytes: 256 << 10,
+	}
+	defer transport.CloseIdleConnections()
+	client := &http.Client{Transport: transport, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	if err != nil {
+		if parent.Err() != nil {
+			res.Canceled = true
+		}
+		obs.Failure = transportFailure(err, context.Cause(ctx) == errProbeTimeout, tr.snapshot())
+		obs.Detail = scrubURLError(err)
+		return
+	}
+	defer resp.Body.Close()
+	obs.StatusCode = resp.StatusCode
+	obs.Header = resp.Header
+	readHeaderFacts(resp.Header, res, tr.start)
+	max := p.MaxBody
+	if max <= 0 {
+		max = DefaultMaxBody
+	}
+	stream := c.Kind == KindStream && resp.StatusCode/100 == 2 && strings.Contains(strings.ToLower(resp.Header.Get("Content-Type")), "text/event-stream")
+	if stream {
+		obs.Stream = readStream(resp.Body, c.Provider.API, int(max), tr)
+		obs.Stream.Stalled = obs.Stream.Stalled && context.Cause(ctx) == errProbeTimeout
+	} else {
+		body, err := io.ReadAll(io.LimitReader(resp.Body, max))
+		obs.Body = body
+		if err != nil {
+			if context.Cause(ctx) == errProbeTimeout {
+				obs.Failure = FailureBodyTimeout
+			} else {
+				obs.Failure = FailureBodyCut
+			}
+			obs.Detail = scrubURLError(err)
+		}
+		tr.bodyDone()
+	}
+	obs.TTFB = tr.snapshot().ttfb()
+	if parent.Err() != nil {
+		res.Canceled = true
+	}
+}
+
+// readStream reads SSE events until the API's terminal event, an error
+// event, the end of the body or the deadline, noting the first content token.
+func readStream(body io.Reader, api API, max int, tr *phaseTrace) *StreamObservation {
+	sr := newSSEReader(io.LimitReader(body, int64(max)), max)
+	var st streamState
+	so := &StreamObservation{}
+	cleanEOF := false
+	for {
+		ev, err := sr.next()
+		if err != nil {
+			cleanEOF = errors.Is(err, io.EOF)
+			so.Stalled = !cleanEOF && isTimeout(err)
+			break
+		}
+		had := st.content.Len() > 0
+		st.feed(api, ev)
+		if !had && st.content.Len() > 0 {
+			tr.firstToken()
+		}
+		if st.done || st.err != nil {
+			break
+		}
+	}
+	tr.bodyDone()
+	so.Events, so.Content, so.Usage, so.Err = st.events, st.content.String(), st.usage, st.err
+	so.Complete = st.complete(api, cleanEOF)
+	return so
+}
+
+// readHeaderFacts copies what the response headers tell beyond the verdict:
+// origin processing time, retry-after and rate-limit headroom.
+func readHeaderFacts(h http.Header, res *Result, start time.Time) {
+	if v, err := strconv.ParseFloat(h.Get("Openai-Processing-Ms"), 64); err == nil && v >= 0 && v < 1e7 {
+		res.OriginProcessing = time.Duration(v * float64(time.Millisecond))
+	}
+	if ra := h.Get("Retry-After"); ra != "" {
+		if secs, err := strconv.ParseFloat(ra, 64); err == nil && secs >= 0 && secs < 86400 {
+			res.RetryAfter = time.Duration(secs * float64(time.Second))
+		} else if t, err := http.ParseTime(ra); err == nil && t.After(start) {
+			res.RetryAfter = t.Sub(start)
+		}
+	}
+	res.RateLimit.Requests = firstNumber(h, "X-Ratelimit-Remaining-Requests", "Anthropic-Ratelimit-Requests-Remaining", "X-Ratelimit-Remaining-Req-Minute")
+	res.RateLimit.Tokens = firstNumber(h, "X-Ratelimit-Remaining-Tokens", "Anthropic-Ratelimit-Tokens-Remaining", "Anthropic-Ratelimit-Input-Tokens-Remaining", "X-Ratelimit-Remaining-Tokens-Minute")
+}
+
+func firstNumber(h http.Header, keys ...string) *float64 {
+	for _, k := range keys {
+		if v, err := strconv.ParseFloat(strings.TrimSpace(h.Get(k)), 64); err == nil && v >= 0 {
+			return &v
+		}
+	}
+	return nil
+}
+
+// transportFailure names the phase where an exchange without a response
+// broke. timedOut is true when the probe's own deadline fired.
+func transportFailure(err error, timedOut bool, s phaseSnapshot) Failure {
+	var dnsErr *net.DNSError
+	var certErr *tls.CertificateVerificationError
+	var unknownAuth x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var invalidCert x509.CertificateInvalidError
+	var alert tls.AlertError
+	var recordErr tls.RecordHeaderError
+	inTLS := !s.tlsStart.IsZero() && s.tlsDone.IsZero()
+	switch {
+	case errors.As(err, &dnsErr) || (!s.dnsStart.IsZero() && s.dnsDone.IsZero() && timedOut):
+		return FailureDNS
+	case errors.As(err, &certErr) || errors.As(err, &unknownAuth) || errors.As(err, &hostErr) || errors.As(err, &invalidCert):
+		return FailureTLSCertificate
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return FailureConnectRefused
+	case errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH):
+		return FailureNoRoute
+	case s.connectDone.IsZero():
+		if timedOut || isTimeout(err) {
+			return FailureConnectTimeout
+		}
+		return FailureConnectRefused
+	case errors.As(err, &alert) || errors.As(err, &recordErr) || inTLS:
+		return FailureTLSHandshake
+	case timedOut || isTimeout(err):
+		return FailureTTFBTimeout
+	}
+	return FailureResetBeforeHeaders
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
+}
+
+// scrubURLError drops the "Get \"URL\": " wrapper of a url.Error, keeping
+// the cause: URLs never carry keys here, but they are long and add nothing.
+func scrubURLError(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return err.Error()
+}
+
+// phaseTrace records httptrace hook times. Hooks may run on other
+// goroutines (the transport dials in the background), so a mutex guards it.
+type phaseTrace struct {
+	now func() time.Time
+	mu  sync.Mutex
+	phaseSnapshot
+}
+
+type phaseSnapshot struct {
+	start                      time.Time
+	dnsStart, dnsDone          time.Time
+	connectStart, connectDone  time.Time
+	tlsStart, tlsDone          time.Time
+	wroteRequest, firstByte    time.Time
+	firstTokenAt, bodyFinished time.Time
+}
+
+func (t *phaseTrace) mark(f func(*phaseSnapshot, time.Time)) {
+	n := t.now()
+	t.mu.Lock()
+	f(&t.phaseSnapshot, n)
+	t.mu.Unlock()
+}
+
+func (t *phaseTrace) snapshot() phaseSnapshot {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.phaseSnapshot
+}
+
+func (t *phaseTrace) clientTrace() *httptrace.ClientTrace {
+	return &httptrace.ClientTrace{
+		DNSStart: func(httptrace.DNSStartInfo) { t.mark(func(s *phaseSnapshot, n time.Time) { s.dnsStart = n }) },
+		DNSDone:  func(httptrace.DNSDoneInfo) { t.mark(func(s *phaseSnapshot, n time.Time) { s.dnsDone = n }) },
+		ConnectStart: func(string, string) {
+			t.mark(func(s *phaseSnapshot, n time.Time) {
+				if s.connectDone.IsZero() {
+					s.connectStart = n
+				}
+			})
+		},
+		ConnectDone: func(_, _ string, err error) {
+			if err == nil {
+				t.mark(func(s *phaseSnapshot, n time.Time) {
+					if s.connectDone.IsZero() {
+						s.connectDone = n
+					}
+				})
+			}
+		},
+		TLSHandshakeStart: func() { t.mark(func(s *phaseSnapshot, n time.Time) { s.tlsStart = n }) },
+		TLSHandshakeDone: func(_ tls.ConnectionState, err error) {
+			if err == nil {
+				t.mark(func(s *phaseSnapshot, n time.Time) { s.tlsDone = n })
+			}
+		},
+		WroteRequest:         func(httptrace.WroteRequestInfo) { t.mark(func(s *phaseSnapshot, n time.Time) { s.wroteRequest = n }) },
+		GotFirstResponseByte: func() { t.mark(func(s *phaseSnapshot, n time.Time) { s.firstByte = n }) },
+	}
+}
+
+func (t *phaseTrace) firstToken() { t.mark(func(s *phaseSnapshot, n time.Time) { s.firstTokenAt = n }) }
+func (t *phaseTrace) bodyDone()   { t.mark(func(s *phaseSnapshot, n time.Time) { s.bodyFinished = n }) }
+
+func (s phaseSnapshot) ttfb() time.Duration { return between(s.wroteRequest, s.firstByte) }
+
+// timings turns the hook times into phase durations; a phase that did not
+// complete is 0.
+func (t *phaseTrace) timings(start, end time.Time) Timings {
+	s := t.snapshot()
+	return Timings{
+		DNS:      between(s.dnsStart, s.dnsDone),
+		Connect:  between(s.connectStart, s.connectDone),
+		TLS:      between(s.tlsStart, s.tlsDone),
+		TTFB:     s.ttfb(),
+		TTFT:     between(s.wroteRequest, s.firstTokenAt),
+		Transfer: between(s.firstByte, s.bodyFinished),
+		Total:    end.Sub(start),
+	}
+}
+
+func between(a, b time.Time) time.Duration {
+	if a.IsZero() || b.IsZero() || b.Before(a) {
+		return 0
+	}
+	return b.Sub(a)
+}

@@ -73,7 +73,8 @@ func (c Check) baseURL() string {
 // usesDefaultBaseURL reports whether the check talks to the provider's real
 // API root, so the catalog's usual edge may stand in when no response came.
 func (c Check) usesDefaultBaseURL() bool {
-	return c.BaseURL == "" || strings.TrimRight(c.BaseURL, "/") == c.Provider.BaseURL
+	cat, ok := LookupProvider(c.Provider.ID)
+	return ok && cat.BaseURL != "" && c.baseURL() == cat.BaseURL
 }
 
 // Validate reports what is wrong with the check before it is probed.

@@ -95,10 +95,10 @@ const edgeTimeoutEvidence = 15 * time.Second
 func Classify(o Observation) Verdict {
 	v := Verdict{AuthoredBy: AuthorNone, Edge: EdgeNone}
 	if o.StatusCode == 0 {
-		if o.UsualEdge != "" {
-			v.Edge = o.UsualEdge
-		}
 		v.Outcome, v.Reason = transportVerdict(o.Failure)
+		if o.UsualEdge != "" && v.Outcome != OutcomeProbeError {
+			v.Edge = o.UsualEdge // nothing came back to show the edge: name the one that normally fronts it
+		}
 		v.Message = transportMessage(o)
 		return v
 	}

@@ -30,6 +30,7 @@ var errProbeTimeout = errors.New("probe timeout")
 // connection, so DNS, connect and TLS are measured every time.
 type Prober struct {
 	RootCAs   *x509.CertPool   // trusted roots; nil means the system's
+	Resolver  *net.Resolver    // name resolver; nil means the system's
 	MaxBody   int64            // body cap in bytes; 0 means DefaultMaxBody
 	UserAgent string           // default "llmprobe"
 	Now       func() time.Time // clock for StartedAt and timings; default time.Now
@@ -107,7 +108,7 @@ func (p *Prober) exchange(parent context.Context, c Check, obs *Observation, res
 	req.Header.Set("User-Agent", ua)
 	transport := &http.Transport{
 		Proxy:                  http.ProxyFromEnvironment,
-		DialContext:            (&net.Dialer{}).DialContext,
+		DialContext:            (&net.Dialer{Resolver: p.Resolver}).DialContext,
 		TLSClientConfig:        &tls.Config{RootCAs: p.RootCAs, MinVersion: tls.VersionTLS12},
 		DisableKeepAlives:      true, // a fresh connection per probe: every phase measured every time
 		ForceAttemptHTTP2:      true,
@@ -166,7 +167,7 @@ func readStream(body io.Reader, api API, max int, tr *phaseTrace) *StreamObserva
 		ev, err := sr.next()
 		if err != nil {
 			cleanEOF = errors.Is(err, io.EOF)
-			so.Stalled = !cleanEOF && isTimeout(err)
+			so.Stalled = !cleanEOF // the caller tells a deadline from a cut
 			break
 		}
 		had := st.content.Len() > 0

@@ -61,11 +61,12 @@ func (s *Server) addRule(r *rule) {
 	s.mu.Lock()
 	s.rules = append(s.rules, r)
 	s.mu.Unlock()
-	if r.fault.Kind == TLSHandshakeFailure {
-		// Idle keep-alive connections finished their handshake before the
-		// fault existed; close them so the client's next request dials and
-		// meets the failing handshake.
-		s.closeIdleConns()
+	if r.fault.Kind == TLSHandshakeFailure && s.client != nil {
+		// Client's kept-alive connections finished their handshake before
+		// the fault existed; drop them so its next request dials and meets
+		// the failing handshake. Other clients' connections get one more
+		// answer, marked Connection: close (see match).
+		s.client.CloseIdleConnections()
 	}
 }
 

@@ -55,8 +55,7 @@ type Server struct {
 	rules     []*rule
 	counts    map[string]int
 	total     int
-	extraIDs  map[string]bool // OpenAI-compatible ids named through BaseURL
-	conns     map[net.Conn]http.ConnState
+	extraIDs  map[string]bool   // OpenAI-compatible ids named through BaseURL
 	refusing  map[net.Conn]bool // connections in a refused TLS handshake
 	handlers  sync.WaitGroup    // ServeHTTP calls and handshake refusals in flight; Add only under mu while !closed
 	serveDone chan struct{}
@@ -108,7 +107,6 @@ func NewUnstartedServer(opts Options) *Server {
 		closing:   make(chan struct{}),
 		counts:    map[string]int{},
 		extraIDs:  map[string]bool{},
-		conns:     map[net.Conn]http.ConnState{},
 		refusing:  map[net.Conn]bool{},
 		serveDone: make(chan struct{}),
 	}
@@ -118,7 +116,6 @@ func NewUnstartedServer(opts Options) *Server {
 		// empty TLSNextProto keeps net/http from negotiating h2.
 		TLSNextProto:      map[string]func(*http.Server, *tls.Conn, http.Handler){},
 		ReadHeaderTimeout: 30 * time.Second,
-		ConnState:         s.trackConn,
 		// Faults make clients fail handshakes and drop connections on
 		// purpose; the server's complaints about it are noise.
 		ErrorLog: log.New(io.Discard, "", 0),
@@ -293,28 +290,6 @@ func (s *Server) enter() bool {
 	}
 	s.handlers.Add(1)
 	return true
-}
-
-func (s *Server) trackConn(c net.Conn, st http.ConnState) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	switch st {
-	case http.StateClosed, http.StateHijacked:
-		delete(s.conns, c)
-	default:
-		s.conns[c] = st
-	}
-}
-
-// closeIdleConns ends keep-alive connections waiting for a next request.
-func (s *Server) closeIdleConns() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for c, st := range s.conns {
-		if st == http.StateIdle {
-			c.Close()
-		}
-	}
 }
 
 // knownProviders are served without registration; see BaseURL.

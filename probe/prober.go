@@ -76,6 +76,7 @@ func (p *Prober) Probe(ctx context.Context, c Check) Result {
 		res.CanaryOK = &ok
 	}
 	res.Timings = tr.timings(start, end)
+	res.Phases = tr.spans()
 	if res.OriginProcessing > 0 && res.Timings.TTFB > res.OriginProcessing {
 		res.EdgeOverhead = res.Timings.TTFB - res.OriginProcessing
 	}
@@ -345,4 +346,28 @@ func between(a, b time.Time) time.Duration {
 		return 0
 	}
 	return b.Sub(a)
+}
+
+// PhaseSpan is one phase with its wall-clock bounds, for traces.
+type PhaseSpan struct {
+	Name       string
+	Start, End time.Time
+}
+
+// spans lists the phases that completed, in exchange order.
+func (t *phaseTrace) spans() []PhaseSpan {
+	s := t.snapshot()
+	var out []PhaseSpan
+	add := func(name string, a, b time.Time) {
+		if !a.IsZero() && !b.IsZero() && !b.Before(a) {
+			out = append(out, PhaseSpan{name, a, b})
+		}
+	}
+	add(PhaseDNS, s.dnsStart, s.dnsDone)
+	add(PhaseConnect, s.connectStart, s.connectDone)
+	add(PhaseTLS, s.tlsStart, s.tlsDone)
+	add(PhaseTTFB, s.wroteRequest, s.firstByte)
+	add(PhaseTTFT, s.wroteRequest, s.firstTokenAt)
+	add(PhaseTransfer, s.firstByte, s.bodyFinished)
+	return out
 }

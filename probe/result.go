@@ -89,6 +89,8 @@ type Result struct {
 	Answer           string        `json:"answer,omitempty"`
 	CanaryOK         *bool         `json:"canary_ok,omitempty"`
 	TraceID          string        `json:"trace_id,omitempty"`
+	// Phases are the phases with their wall-clock bounds, for the trace.
+	Phases []PhaseSpan `json:"-"`
 
 	// Canceled is set when the caller's context ended the probe (shutdown),
 	// not the probe's own timeout: such a result says nothing about the

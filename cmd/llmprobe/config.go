@@ -1,0 +1,184 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/kelseyhightower/envconfig"
+
+	"github.com/llmprobe/llmprobe/probe"
+)
+
+// envPrefix is the prefix of llmprobe's own settings.
+const envPrefix = "LLMPROBE"
+
+// runConfig is the worker's configuration, from LLMPROBE_* variables
+// (README, Configuration). Per-provider settings (LLMPROBE_<ID>_BASE_URL,
+// _MODEL, ...) and API keys are read by probe.ResolveProvider.
+type runConfig struct {
+	Region             string        `envconfig:"REGION" default:"local" desc:"region label of this worker"`
+	Interval           time.Duration `envconfig:"INTERVAL" default:"30s" desc:"how often every check runs"`
+	Timeout            time.Duration `envconfig:"TIMEOUT" default:"20s" desc:"per-probe timeout; at most the interval"`
+	Listen             string        `envconfig:"LISTEN" default:":9469" desc:"address of /metrics, /api/status and the status page"`
+	Providers          []string      `envconfig:"PROVIDERS" desc:"comma list of provider ids to probe (default all)"`
+	Checks             []string      `envconfig:"CHECKS" default:"reach,chat,stream" desc:"check kinds to run; chat and stream need the provider's key"`
+	CAFile             string        `envconfig:"CA_FILE" desc:"extra trusted root certificates, PEM"`
+	Concurrency        int64         `envconfig:"CONCURRENCY" default:"64" desc:"probes in flight at once"`
+	ControlTargets     string        `envconfig:"CONTROL_TARGETS" default:"cloudflare=https://www.cloudflare.com/cdn-cgi/trace,google=https://www.gstatic.com/generate_204" desc:"name=url list of endpoints outside any provider; empty disables"`
+	StatusPages        bool          `envconfig:"STATUS_PAGES" default:"true" desc:"poll the providers' public status pages"`
+	StatusPageInterval time.Duration `envconfig:"STATUS_PAGE_INTERVAL" default:"2m" desc:"how often status pages are read"`
+	DailyRequestBudget int64         `envconfig:"DAILY_REQUEST_BUDGET" default:"10000" desc:"chat+stream requests per provider per UTC day; 0 unlimited"`
+	DailyTokenBudget   int64         `envconfig:"DAILY_TOKEN_BUDGET" default:"500000" desc:"tokens per provider per UTC day; 0 unlimited"`
+	History            int           `envconfig:"HISTORY" default:"60" desc:"recent results kept per check for /api/status"`
+	LogFormat          string        `envconfig:"LOG_FORMAT" default:"text" desc:"text or json"`
+	LogLevel           string        `envconfig:"LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
+	ShutdownTimeout    time.Duration `envconfig:"SHUTDOWN_TIMEOUT" default:"10s" desc:"bound on a graceful shutdown"`
+}
+
+var reLabelValue = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,62}$`)
+
+// loadRunConfig reads and validates the worker configuration. Every error
+// names the variable and what is wrong with it.
+func loadRunConfig(env func(string) string) (runConfig, error) {
+	var cfg runConfig
+	if err := envconfig.Process(envPrefix, &cfg); err != nil {
+		return cfg, usageError{envconfigError(err)}
+	}
+	if err := unknownVariables(env); err != nil {
+		return cfg, usageError{err}
+	}
+	switch {
+	case !reLabelValue.MatchString(cfg.Region):
+		return cfg, usagef("LLMPROBE_REGION: %q must be lower-case letters, digits, '.', '-' or '_' (it becomes a label value)", cfg.Region)
+	case cfg.Interval < 100*time.Millisecond:
+		return cfg, usagef("LLMPROBE_INTERVAL: %s is too short (at least 100ms)", cfg.Interval)
+	case cfg.Timeout <= 0:
+		return cfg, usagef("LLMPROBE_TIMEOUT: must be positive, got %s", cfg.Timeout)
+	case cfg.Timeout > cfg.Interval:
+		return cfg, usagef("LLMPROBE_TIMEOUT: %s exceeds LLMPROBE_INTERVAL %s; a check never overlaps itself, so its timeout must fit in the interval", cfg.Timeout, cfg.Interval)
+	case cfg.Concurrency < 1:
+		return cfg, usagef("LLMPROBE_CONCURRENCY: must be at least 1, got %d", cfg.Concurrency)
+	case cfg.StatusPageInterval < time.Second:
+		return cfg, usagef("LLMPROBE_STATUS_PAGE_INTERVAL: %s is too short (at least 1s)", cfg.StatusPageInterval)
+	case cfg.DailyRequestBudget < 0 || cfg.DailyTokenBudget < 0:
+		return cfg, usagef("LLMPROBE_DAILY_REQUEST_BUDGET and LLMPROBE_DAILY_TOKEN_BUDGET must not be negative")
+	case cfg.LogFormat != "text" && cfg.LogFormat != "json":
+		return cfg, usagef("LLMPROBE_LOG_FORMAT: %q is not text or json", cfg.LogFormat)
+	case cfg.ShutdownTimeout <= 0:
+		return cfg, usagef("LLMPROBE_SHUTDOWN_TIMEOUT: must be positive, got %s", cfg.ShutdownTimeout)
+	}
+	for _, k := range cfg.Checks {
+		if _, err := probe.ParseKind(strings.TrimSpace(k)); err != nil {
+			return cfg, usagef("LLMPROBE_CHECKS: %v", err)
+		}
+	}
+	if _, err := probe.ParseControlTargets(cfg.ControlTargets); err != nil {
+		return cfg, usagef("LLMPROBE_CONTROL_TARGETS: %v", err)
+	}
+	if _, err := parseLevel(cfg.LogLevel); err != nil {
+		return cfg, usagef("LLMPROBE_LOG_LEVEL: %v", err)
+	}
+	return cfg, nil
+}
+
+// envconfigError rewrites envconfig's error to lead with the variable.
+func envconfigError(err error) error {
+	if pe, ok := err.(*envconfig.ParseError); ok {
+		return fmt.Errorf("%s: %q is not a valid %s", pe.KeyName, pe.Value, pe.TypeName)
+	}
+	return err
+}
+
+// unknownVariables rejects LLMPROBE_* variables that nothing reads, so a
+// typo (LLMPROBE_INTERVALL) is an error and not a silent default.
+func unknownVariables(env func(string) string) error {
+	known := map[string]bool{probe.EnvCustomProviders: true, probe.EnvAzureResource: true, probe.EnvAzureAPIVersion: true,
+		"LLMPROBE_PROVIDER": true, "LLMPROBE_CHECK": true, "LLMPROBE_OUTPUT": true, probe.EnvCAFile: true}
+	var keys strings.Builder
+	_ = envconfig.Usagef(envPrefix, &runConfig{}, &keys, "{{range .}}{{usage_key .}}\n{{end}}")
+	for _, k := range strings.Fields(keys.String()) {
+		known[k] = true
+	}
+	for _, id := range probe.KnownIDs(env) {
+		for _, s := range []string{"BASE_URL", "MODEL", "DEPLOYMENT"} {
+			known[probe.EnvName(id, s)] = true
+		}
+	}
+	var unknown []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, envPrefix+"_") && !known[k] {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return fmt.Errorf("%s: unknown variable (see the README's configuration table)", strings.Join(unknown, ", "))
+	}
+	return nil
+}
+
+// buildChecks turns the configuration into checks: reach for every
+// provider, chat and stream where the provider's key is set.
+func buildChecks(cfg runConfig, env func(string) string) (checks []probe.Check, skipped []string, err error) {
+	ids := probe.KnownIDs(env)
+	explicit := len(cfg.Providers) > 0
+	if explicit {
+		ids = nil
+		seen := map[string]bool{}
+		for _, id := range cfg.Providers {
+			id = strings.TrimSpace(id)
+			if id == "" || seen[id] {
+				continue
+			}
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	kinds := map[probe.Kind]bool{}
+	for _, k := range cfg.Checks {
+		kind, _ := probe.ParseKind(strings.TrimSpace(k))
+		kinds[kind] = true
+	}
+	for _, id := range ids {
+		p, err := probe.ResolveProvider(id, env)
+		if err != nil {
+			if explicit {
+				return nil, nil, fmt.Errorf("LLMPROBE_PROVIDERS: %w", err)
+			}
+			return nil, nil, err
+		}
+		if p.BaseURL == "" {
+			if explicit {
+				return nil, nil, probe.MissingBaseURL(p)
+			}
+			skipped = append(skipped, fmt.Sprintf("%s: %v", id, probe.MissingBaseURL(p)))
+			continue
+		}
+		key := probe.Secret(strings.TrimSpace(env(p.KeyEnv)))
+		for _, kind := range probe.Kinds {
+			if !kinds[kind] || kind != probe.KindReach && !key.Set() {
+				continue
+			}
+			c := probe.Check{Provider: p, Kind: kind, BaseURL: p.BaseURL, APIKey: key, Region: cfg.Region, Timeout: cfg.Timeout}
+			if kind != probe.KindReach {
+				c.Model = p.DefaultModel
+				if c.Model == "" {
+					return nil, nil, fmt.Errorf("%s: provider %s has a key but no model or deployment", probe.EnvName(id, "MODEL"), id)
+				}
+			}
+			if err := c.Validate(); err != nil {
+				return nil, nil, err
+			}
+			checks = append(checks, c)
+		}
+	}
+	if len(checks) == 0 {
+		return nil, skipped, fmt.Errorf("no checks to run: LLMPROBE_PROVIDERS and LLMPROBE_CHECKS leave nothing (chat and stream need the provider's API key)")
+	}
+	return checks, skipped, nil
+}

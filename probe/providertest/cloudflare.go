@@ -182,7 +182,7 @@ func (s *Server) openAICFJSON(x *exchange, kind FaultKind) response {
 		status, msg, typ = 524, "Gateway timeout.", "cf_gateway_timeout"
 	}
 	h := s.cfPageHeaders(x.ray, "application/json")
-	return jsonResponse(status, h, openAIErr{openAIErrBody{Message: msg, Type: typ, Param: nil, Code: status}})
+	return jsonResponse(status, h, openAICodeFirstErr{openAICodeFirst{Code: status, Message: msg, Param: nil, Type: typ}})
 }
 
 // cfUnbranded is the nginx-style page Cloudflare serves for its own 502/504

@@ -185,3 +185,17 @@ func TestChallengeAndPolicyPagesCarryTheirMarkers(t *testing.T) {
 		t.Errorf("1015: %v", got.resp.Header)
 	}
 }
+
+func TestOpenAIEdgeJSONMatchesTheCapturedBytes(t *testing.T) {
+	s := newServer(t, false, pt.Options{})
+	for kind, want := range map[pt.FaultKind]string{
+		pt.OpenAICFBadGateway:     `{"error":{"code":502,"message":"Bad gateway.","param":null,"type":"cf_bad_gateway"}}`,
+		pt.OpenAICFGatewayTimeout: `{"error":{"code":524,"message":"Gateway timeout.","param":null,"type":"cf_gateway_timeout"}}`,
+	} {
+		s.InjectN("openai", pt.Fault{Kind: kind}, 1)
+		got := do(t, s, chatRequest(t, s, "openai", "test-key", false), 5*time.Second)
+		if got.err != nil || got.body != want || got.resp.Header.Get("Content-Length") != strconv.Itoa(len(want)) {
+			t.Errorf("%s: %q %v, want %q", kind, got.body, got.err, want)
+		}
+	}
+}

@@ -51,6 +51,20 @@ type openAIErrBody struct {
 	Code    any    `json:"code"`
 }
 
+// openAICodeFirstErr is the same envelope with the member order some
+// bodies have on the wire (region blocks, the edge's cf_* rules), kept so
+// that captured byte shapes match.
+type openAICodeFirstErr struct {
+	Error openAICodeFirst `json:"error"`
+}
+
+type openAICodeFirst struct {
+	Code    any    `json:"code"`
+	Message string `json:"message"`
+	Param   any    `json:"param"`
+	Type    string `json:"type"`
+}
+
 func openAIError(x *exchange, status int, msg, typ string, param, code any) response {
 	return jsonResponse(status, openAIHeaders(x, ctJSONUTF8), openAIErr{openAIErrBody{msg, typ, param, code}})
 }
@@ -283,10 +297,10 @@ func (o openAI) fail(x *exchange, kind FaultKind) response {
 			"The model `"+model+"` does not exist or you do not have access to it.",
 			"invalid_request_error", nil, "model_not_found")
 	case Region403:
-		// OpenAI puts code before message here; key order does not matter to
-		// JSON readers, so the shared envelope is used.
-		return openAIError(x, http.StatusForbidden, "Country, region, or territory not supported",
-			"request_forbidden", nil, "unsupported_country_region_territory")
+		return jsonResponse(http.StatusForbidden, openAIHeaders(x, ctJSONUTF8), openAICodeFirstErr{openAICodeFirst{
+			Code: "unsupported_country_region_territory", Message: "Country, region, or territory not supported",
+			Param: nil, Type: "request_forbidden",
+		}})
 	case Invalid200:
 		if strings.HasSuffix(x.rest, "/chat/completions") {
 			return jsonResponse(http.StatusOK, openAIHeaders(x, "application/json"), chatCompletion{

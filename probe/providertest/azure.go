@@ -45,9 +45,20 @@ func (azure) auth(x *exchange) (response, bool) {
 	return azureError(x, http.StatusUnauthorized, "401", azureDenied), false
 }
 
+// azureRest is the path under the resource's API root. The fake takes it
+// with or without the "/openai" segment: SDKs hold the resource endpoint
+// (BaseURL("azure")) and add "/openai", llmprobe's catalog holds the root
+// with "/openai" already in it; both reach the same routes.
+func azureRest(x *exchange) string {
+	if rest, ok := strings.CutPrefix(x.rest, "/openai/"); ok {
+		return rest
+	}
+	return strings.TrimPrefix(x.rest, "/")
+}
+
 func (a azure) answer(x *exchange) reply {
-	rest, ok := strings.CutPrefix(x.rest, "/openai/")
-	if !ok || x.r.URL.Query().Get("api-version") == "" {
+	rest := azureRest(x)
+	if x.r.URL.Query().Get("api-version") == "" {
 		return reply{response: azureError(x, http.StatusNotFound, "404", "Resource not found")}
 	}
 	switch {
@@ -73,9 +84,9 @@ func (a azure) answer(x *exchange) reply {
 	return reply{response: azureError(x, http.StatusNotFound, "404", "Resource not found")}
 }
 
-// azureDeployment is the {dep} of /openai/deployments/{dep}/...
+// azureDeployment is the {dep} of [/openai]/deployments/{dep}/...
 func azureDeployment(x *exchange) string {
-	rest := strings.TrimPrefix(x.rest, "/openai/deployments/")
+	rest := strings.TrimPrefix(azureRest(x), "deployments/")
 	if dep, _, ok := strings.Cut(rest, "/"); ok && dep != "" {
 		return dep
 	}

@@ -34,7 +34,10 @@
 // none. A client that starts a stalled request must bound it with a
 // context or timeout, or Close must run, or the request never ends.
 // tls_handshake_failure only acts on TLS servers and applies to the whole
-// edge, since the path is unknown before the handshake. Go's http.Client
+// edge, since the path is unknown before the handshake; injecting it drops
+// Client's idle connections, and a connection another client kept alive
+// gets one more answer (marked Connection: close) before its next dial
+// meets the failing handshake. Go's http.Client
 // retries an idempotent request (GET) once when a reused connection was
 // reset or closed before any response; tests that count such faults should
 // send POSTs or use fresh connections.

@@ -245,10 +245,16 @@ func chatAnswer(x *exchange, req chatRequest, headers func(*exchange, string) ht
 			SystemFingerprint: fp, Choices: []chunkChoice{{Delta: d, FinishReason: finish}}, Usage: usageNull})
 	}
 	empty, text, stop := "", answerText, "stop"
+	finish := chunk(chunkDelta{}, &stop)
+	if x.provider == "mistral" && !includeUsage {
+		// Mistral rejects stream_options and puts usage on its last chunk.
+		finish = sseData(chatChunk{ID: id, Object: "chat.completion.chunk", Created: created, Model: req.model(),
+			SystemFingerprint: fp, Choices: []chunkChoice{{Delta: chunkDelta{}, FinishReason: &stop}}, Usage: fakeChatUsage})
+	}
 	events := []string{
 		chunk(chunkDelta{Role: "assistant", Content: &empty}, nil),
 		chunk(chunkDelta{Content: &text}, nil),
-		chunk(chunkDelta{}, &stop),
+		finish,
 	}
 	if includeUsage {
 		events = append(events, sseData(chatChunk{ID: id, Object: "chat.completion.chunk", Created: created,

@@ -360,3 +360,26 @@ func TestBadRequestBodiesGetTheProvidersValidationError(t *testing.T) {
 		})
 	}
 }
+
+func TestAzureRoutesWorkWithAndWithoutTheOpenAISegment(t *testing.T) {
+	s := newServer(t, false, pt.Options{})
+	for _, root := range []string{s.BaseURL("azure"), s.BaseURL("azure") + "/openai"} {
+		for _, c := range []struct{ method, path, body string }{
+			{http.MethodGet, "/models?api-version=2024-10-21", ""},
+			{http.MethodGet, "/deployments?api-version=2024-10-21", ""},
+			{http.MethodPost, "/deployments/gpt-4o-mini/chat/completions?api-version=2024-10-21", `{"messages":[{"role":"user","content":"x"}],"max_tokens":1}`},
+		} {
+			req, _ := http.NewRequest(c.method, root+c.path, strings.NewReader(c.body))
+			req.Header.Set("api-key", "test-key")
+			got := do(t, s, req, 5*time.Second)
+			if got.err != nil || got.resp.StatusCode != 200 {
+				t.Errorf("%s %s: %v %q %v", c.method, root+c.path, got.resp, got.body, got.err)
+			}
+		}
+	}
+	req, _ := http.NewRequest(http.MethodGet, s.BaseURL("azure")+"/openai/models", nil)
+	req.Header.Set("api-key", "test-key")
+	if got := do(t, s, req, 5*time.Second); got.err != nil || got.resp.StatusCode != 404 {
+		t.Errorf("without api-version: %v %v, want 404", got.resp, got.err)
+	}
+}

@@ -222,3 +222,21 @@ func TestStallMidStreamSendsTheFirstEventThenWaitsForTheClient(t *testing.T) {
 		}
 	}
 }
+
+func TestMistralStreamsCarryUsageWithoutStreamOptions(t *testing.T) {
+	s := newServer(t, false, pt.Options{})
+	req := chatRequest(t, s, "mistral", "test-key", true)
+	req.Body = io.NopCloser(strings.NewReader(`{"model":"mistral-small-latest","messages":[{"role":"user","content":"x"}],"max_tokens":5,"stream":true}`))
+	req.ContentLength = -1
+	req.GetBody = nil
+	resp, err := s.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	evs, err := readEvents(resp.Body)
+	if err != nil || len(evs) != 4 || !strings.Contains(evs[2].data, `"finish_reason":"stop"`) ||
+		!strings.Contains(evs[2].data, `"completion_tokens":1`) || evs[3].data != "[DONE]" {
+		t.Errorf("%v %+v", err, evs)
+	}
+}

@@ -313,7 +313,8 @@ func apiErrorVerdict(o Observation, e APIError) (Outcome, Reason) {
 
 func isLocationBlock(t string) bool {
 	return strings.Contains(t, "unsupported_country") || strings.Contains(t, "location is not supported") ||
-		strings.Contains(t, "country, region, or territory not supported")
+		strings.Contains(t, "country, region, or territory not supported") ||
+		strings.Contains(t, "request not allowed") // Anthropic's 403 to unsupported regions
 }
 
 func isQuota(t string) bool {

@@ -1,0 +1,335 @@
+package probe_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/llmprobe/llmprobe/probe"
+	"github.com/llmprobe/llmprobe/probe/providertest"
+)
+
+const fakeKey = "sk-worker-test-9b1d-NEVER-SHOWN"
+
+// gathered finds the sample of a family whose labels include want.
+func gathered(t *testing.T, reg *prometheus.Registry, name string, want map[string]string) *dto.Metric {
+	t.Helper()
+	fams, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fams {
+		if f.GetName() != name {
+			continue
+		}
+	next:
+		for _, m := range f.GetMetric() {
+			have := map[string]string{}
+			for _, lp := range m.GetLabel() {
+				have[lp.GetName()] = lp.GetValue()
+			}
+			for k, v := range want {
+				if have[k] != v {
+					continue next
+				}
+			}
+			return m
+		}
+	}
+	t.Fatalf("no %s sample with labels %v", name, want)
+	return nil
+}
+
+// labelNames returns the label names of a family's first sample.
+func labelNames(t *testing.T, reg *prometheus.Registry, name string) []string {
+	t.Helper()
+	fams, _ := reg.Gather()
+	for _, f := range fams {
+		if f.GetName() == name && len(f.GetMetric()) > 0 {
+			var names []string
+			for _, lp := range f.GetMetric()[0].GetLabel() {
+				names = append(names, lp.GetName())
+			}
+			return names
+		}
+	}
+	t.Fatalf("no family %s", name)
+	return nil
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func checkFor(t *testing.T, srv *providertest.Server, id string, kind probe.Kind) probe.Check {
+	t.Helper()
+	p, ok := probe.LookupProvider(id)
+	if !ok {
+		t.Fatalf("no provider %s", id)
+	}
+	c := probe.Check{Provider: p, Kind: kind, BaseURL: srv.BaseURL(id), APIKey: fakeKey, Region: "eu-west", Timeout: 2 * time.Second}
+	if kind != probe.KindReach {
+		c.Model = p.DefaultModel
+	}
+	return c
+}
+
+func TestWorkerExportsContractMetricsTracesAndLogsAfterFaults(t *testing.T) {
+	srv := providertest.NewServer(providertest.Options{APIKey: fakeKey})
+	defer srv.Close()
+	gfe := providertest.NewServer(providertest.Options{APIKey: fakeKey, Edge: providertest.EdgeGoogle})
+	defer gfe.Close()
+	srv.Inject("openai", providertest.Fault{Kind: providertest.CF520})
+	srv.Inject("anthropic", providertest.Fault{Kind: providertest.Overloaded529})
+
+	reg := prometheus.NewRegistry()
+	m := probe.NewMetrics(reg)
+	m.SetBuildInfo("v1.2.3", "abc", "go1.26")
+	exporter := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exporter))
+	var logs lockedBuffer
+	checks := []probe.Check{checkFor(t, srv, "openai", probe.KindChat), checkFor(t, srv, "anthropic", probe.KindStream), checkFor(t, gfe, "gemini", probe.KindChat), checkFor(t, gfe, "gemini", probe.KindStream)}
+	pol := &probe.Politeness{Interval: time.Minute}
+	status := probe.NewStatusStore("eu-west", checks, 10, nil, pol)
+	w := &probe.Worker{Metrics: m, Status: status, Tracer: tp.Tracer(probe.TracerName), Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})), Politeness: pol}
+	prober := &probe.Prober{}
+	for _, c := range checks {
+		m.InitCheck(c)
+		r := prober.Probe(context.Background(), c)
+		pol.Observe(c, r, time.Now())
+		w.Record(c, r)
+	}
+
+	l := func(provider, check, model string, extra ...string) map[string]string {
+		out := map[string]string{"provider": provider, "check": check, "model": model, "region": "eu-west"}
+		for i := 0; i+1 < len(extra); i += 2 {
+			out[extra[i]] = extra[i+1]
+		}
+		return out
+	}
+	if v := gathered(t, reg, probe.MetricProbesTotal, l("openai", "chat", "gpt-4o-mini", "outcome", "origin_error", "reason", "origin_bad_response")).GetCounter().GetValue(); v != 1 {
+		t.Errorf("openai origin_bad_response count %v, want 1", v)
+	}
+	if v := gathered(t, reg, probe.MetricProbesTotal, l("openai", "chat", "gpt-4o-mini", "outcome", "success", "reason", "ok")).GetCounter().GetValue(); v != 0 {
+		t.Errorf("pre-initialised success series is %v, want 0", v)
+	}
+	if v := gathered(t, reg, probe.MetricProbesTotal, l("anthropic", "stream", "claude-haiku-4-5", "outcome", "origin_error", "reason", "overloaded")).GetCounter().GetValue(); v != 1 {
+		t.Errorf("anthropic overloaded count %v, want 1", v)
+	}
+	if v := gathered(t, reg, probe.MetricCheckSuccess, l("gemini", "chat", "gemini-2.5-flash-lite")).GetGauge().GetValue(); v != 1 {
+		t.Errorf("gemini check_success %v, want 1", v)
+	}
+	if v := gathered(t, reg, probe.MetricCheckSuccess, l("openai", "chat", "gpt-4o-mini")).GetGauge().GetValue(); v != 0 {
+		t.Errorf("openai check_success %v, want 0", v)
+	}
+	if v := gathered(t, reg, probe.MetricCheckLastRun, l("gemini", "chat", "gemini-2.5-flash-lite")).GetGauge().GetValue(); v < float64(time.Now().Add(-time.Minute).Unix()) {
+		t.Errorf("last run timestamp %v is not recent", v)
+	}
+	gathered(t, reg, probe.MetricProviderInfo, map[string]string{"provider": "openai", "region": "eu-west", "edge": "cloudflare"})
+	gathered(t, reg, probe.MetricProviderInfo, map[string]string{"provider": "gemini", "region": "eu-west", "edge": "google"})
+	if v := gathered(t, reg, probe.MetricTokensTotal, l("gemini", "chat", "gemini-2.5-flash-lite", "direction", "output")).GetCounter().GetValue(); v <= 0 {
+		t.Errorf("gemini output tokens %v, want > 0", v)
+	}
+	h := gathered(t, reg, probe.MetricProbeDuration, l("gemini", "chat", "gemini-2.5-flash-lite", "outcome", "success")).GetHistogram()
+	if h.GetSampleCount() != 1 || len(h.GetBucket()) != len(probe.DurationBuckets) || h.GetSchema() == 0 && len(h.GetPositiveSpan()) == 0 {
+		t.Errorf("duration histogram: count %d, %d classic buckets, native spans %d", h.GetSampleCount(), len(h.GetBucket()), len(h.GetPositiveSpan()))
+	}
+	for _, phase := range []string{"connect", "ttfb", "transfer"} {
+		gathered(t, reg, probe.MetricPhaseDuration, l("gemini", "chat", "gemini-2.5-flash-lite", "phase", phase))
+	}
+	gathered(t, reg, probe.MetricPhaseDuration, l("gemini", "stream", "gemini-2.5-flash-lite", "phase", "ttft"))
+	gathered(t, reg, probe.MetricBuildInfo, map[string]string{"version": "v1.2.3", "revision": "abc", "goversion": "go1.26"})
+	if v := gathered(t, reg, probe.MetricBackoff, l("anthropic", "stream", "claude-haiku-4-5")).GetGauge().GetValue(); v <= 0 {
+		t.Errorf("anthropic backs off after a 529, backoff gauge %v", v)
+	}
+	if got := strings.Join(labelNames(t, reg, probe.MetricProbesTotal), ","); got != "check,model,outcome,provider,reason,region" {
+		t.Errorf("probes_total labels %s", got)
+	}
+	// exemplars carry the trace ID of the probe
+	ex := gathered(t, reg, probe.MetricProbeDuration, l("gemini", "chat", "gemini-2.5-flash-lite", "outcome", "success")).GetHistogram()
+	var traceID string
+	for _, b := range ex.GetBucket() {
+		if e := b.GetExemplar(); e != nil {
+			traceID = e.GetLabel()[0].GetValue()
+		}
+	}
+	spans := exporter.GetSpans()
+	var probeSpans, phaseSpans int
+	for _, s := range spans {
+		if strings.HasPrefix(s.Name, "probe ") {
+			probeSpans++
+		} else {
+			phaseSpans++
+		}
+		if s.Name == "probe gemini chat" && s.SpanContext.TraceID().String() != traceID {
+			t.Errorf("exemplar trace id %q, span trace id %s", traceID, s.SpanContext.TraceID())
+		}
+	}
+	if probeSpans != 4 || phaseSpans < 12 {
+		t.Errorf("%d probe spans and %d phase spans, want 4 and at least 12", probeSpans, phaseSpans)
+	}
+
+	rep, _ := json.Marshal(status.Report())
+	all := logs.String() + string(rep)
+	if strings.Contains(all, fakeKey) {
+		t.Fatal("the key appears in logs or the status report")
+	}
+	if !strings.Contains(logs.String(), `"msg":"probe failed"`) || !strings.Contains(logs.String(), `"reason":"origin_bad_response"`) {
+		t.Errorf("logs lack the failure: %s", logs.String())
+	}
+}
+
+func TestStatusReportCountsOutcomesOverHourAndDay(t *testing.T) {
+	now := time.Date(2026, 4, 20, 15, 44, 0, 0, time.UTC)
+	c := probe.Check{Provider: probe.CustomProvider("x", "http://127.0.0.1:1/v1", "m"), Kind: probe.KindReach, Region: "r"}
+	s := probe.NewStatusStore("r", []probe.Check{c}, 3, func() time.Time { return now }, nil)
+	if s.Ready() {
+		t.Fatal("ready before the first probe")
+	}
+	add := func(ago time.Duration, o probe.Outcome, ttfb time.Duration) {
+		s.Record(c, probe.Result{Provider: "x", Check: probe.KindReach, Outcome: o, StartedAt: now.Add(-ago), Timings: probe.Timings{TTFB: ttfb}})
+	}
+	add(30*time.Hour, probe.OutcomeSuccess, time.Millisecond) // outside both windows
+	add(5*time.Hour, probe.OutcomeEdgeError, 0)               // day only
+	add(50*time.Minute, probe.OutcomeProbeError, 0)
+	add(10*time.Minute, probe.OutcomeSuccess, 100*time.Millisecond)
+	add(time.Minute, probe.OutcomeSuccess, 300*time.Millisecond)
+	if !s.Ready() {
+		t.Fatal("not ready after probes")
+	}
+	rep := s.Report()
+	cr := rep.Checks[0]
+	hour, day := cr.Availability["1h"], cr.Availability["24h"]
+	if hour.Total != 3 || hour.ByOutcome[probe.OutcomeSuccess] != 2 || *hour.Ratio != 1 {
+		t.Errorf("1h %+v ratio %v, want 3 probes, 2 successes, ratio 1 (probe_error is not valid)", hour, *hour.Ratio)
+	}
+	if day.Total != 4 || day.ByOutcome[probe.OutcomeEdgeError] != 1 || *day.Ratio != 2.0/3 {
+		t.Errorf("24h %+v ratio %v, want 4 probes, ratio 2/3", day, *day.Ratio)
+	}
+	if len(cr.Recent) != 3 || cr.State != probe.OutcomeSuccess || cr.LastFailure.Outcome != probe.OutcomeProbeError {
+		t.Errorf("recent %d state %s last failure %+v", len(cr.Recent), cr.State, cr.LastFailure)
+	}
+	if cr.TTFB.P50 != 100 && cr.TTFB.P50 != 300 || cr.TTFB.P95 != 300 {
+		t.Errorf("ttfb percentiles %+v", cr.TTFB)
+	}
+}
+
+func TestStatusPageParsing(t *testing.T) {
+	body := `{"page":{"id":"x"},"components":[
+		{"name":"API","status":"partial_outage"},{"name":"ChatGPT","status":"operational"},
+		{"name":"Claude API (api.anthropic.com)","status":"degraded_performance"},{"name":"Group","status":"operational","group":true}]}`
+	comps, err := probe.ParseStatusPage([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(comps) != 2 || comps[0].Name != "API" || comps[0].Level != 2 || comps[1].Level != 1 {
+		t.Fatalf("components %+v, want the two API components with levels 2 and 1", comps)
+	}
+	if _, err := probe.ParseStatusPage([]byte("<html>moved</html>")); err == nil {
+		t.Fatal("an HTML page must be an error, not a degraded status")
+	}
+}
+
+func TestParseControlTargets(t *testing.T) {
+	got, err := probe.ParseControlTargets("cf=https://one.example/trace, https://two.example/204")
+	if err != nil || len(got) != 2 || got[0].Name != "cf" || got[1].Name != "two.example" {
+		t.Fatalf("got %+v, %v", got, err)
+	}
+	for _, bad := range []string{"x=ftp://a", "a=https://x,a=https://y", "Bad Name=https://x"} {
+		if _, err := probe.ParseControlTargets(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+// TestTenThousandProbesLeakNoGoroutine runs 10,000 real probes with mixed
+// faults through the scheduler and checks the goroutine count returns to
+// where it started.
+func TestTenThousandProbesLeakNoGoroutine(t *testing.T) {
+	total := int64(10000)
+	if testing.Short() {
+		total = 1000
+	}
+	srv := providertest.NewServer(providertest.Options{APIKey: fakeKey})
+	base := runtime.NumGoroutine()
+	faults := []providertest.FaultKind{providertest.Healthy, providertest.CF520, providertest.Overloaded529, providertest.ResetBeforeHeaders,
+		providertest.StallBeforeHeaders, providertest.CutMidStream, providertest.ErrorEventMidStream, providertest.StallMidStream, providertest.CF1015}
+	var checks []probe.Check
+	for i, f := range faults {
+		id := "p" + string(rune('a'+i))
+		for _, kind := range []probe.Kind{probe.KindReach, probe.KindChat, probe.KindStream} {
+			c := probe.Check{Provider: probe.CustomProvider(id, srv.BaseURL(id), "m"), Kind: kind, BaseURL: srv.BaseURL(id), APIKey: fakeKey, Region: "r", Timeout: 20 * time.Millisecond}
+			if kind != probe.KindReach {
+				c.Model = "m"
+			}
+			checks = append(checks, c)
+		}
+		if f != providertest.Healthy {
+			srv.Inject(id, providertest.Fault{Kind: f})
+		}
+	}
+	var done atomic.Int64
+	outcomes := map[probe.Outcome]int{}
+	var mu sync.Mutex
+	ctx, cancel := context.WithCancel(context.Background())
+	rec := recorderFunc(func(c probe.Check, r probe.Result) {
+		mu.Lock()
+		outcomes[r.Outcome]++
+		mu.Unlock()
+		if done.Add(1) >= total {
+			cancel()
+		}
+	})
+	prober := &probe.Prober{}
+	s := &probe.Scheduler{Checks: checks, Interval: time.Millisecond, Concurrency: 16, Probe: prober.Probe, Recorder: rec}
+	if err := s.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	srv.Close()
+	if done.Load() < total {
+		t.Fatalf("ran %d probes, want %d", done.Load(), total)
+	}
+	if outcomes[probe.OutcomeSuccess] == 0 || outcomes[probe.OutcomeEdgeError] == 0 || outcomes[probe.OutcomeOriginError] == 0 {
+		t.Fatalf("outcomes %v: the mix must include successes, edge and origin errors", outcomes)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > base && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > base {
+		buf := make([]byte, 1<<20)
+		t.Fatalf("%d goroutines after %d probes, %d before:\n%s", n, done.Load(), base, buf[:runtime.Stack(buf, true)])
+	}
+	t.Logf("%d probes, outcomes %v, goroutines %d before and after", done.Load(), outcomes, base)
+}
+
+type recorderFunc func(probe.Check, probe.Result)
+
+func (f recorderFunc) Record(c probe.Check, r probe.Result) { f(c, r) }
+func (recorderFunc) Skip(probe.Check, string)               {}
+func (recorderFunc) Late(probe.Check, time.Duration)        {}

@@ -76,6 +76,9 @@ func loadRunConfig(env func(string) string) (runConfig, error) {
 			return cfg, usagef("LLMPROBE_CHECKS: %v", err)
 		}
 	}
+	if _, err := probe.CustomIDs(env); err != nil {
+		return cfg, usageError{err}
+	}
 	if _, err := probe.ParseControlTargets(cfg.ControlTargets); err != nil {
 		return cfg, usagef("LLMPROBE_CONTROL_TARGETS: %v", err)
 	}

@@ -2,10 +2,83 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"flag"
+	"fmt"
 	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/llmprobe/llmprobe/probe"
 )
 
+// runProviders is `llmprobe providers`: the catalog as a table (or JSON),
+// and with --reasons the documented reason list as a Markdown table.
 func runProviders(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
-	return errors.New("providers: not built yet")
+	fs := flag.NewFlagSet("providers", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	output := fs.String("output", "text", "text or json")
+	reasons := fs.Bool("reasons", false, "print the outcome and reason list (Markdown) instead")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q", fs.Arg(0))
+	}
+	if *output != "text" && *output != "json" {
+		return usagef("--output: %q is not text or json", *output)
+	}
+	if *reasons {
+		_, err := io.WriteString(stdout, reasonTable())
+		return err
+	}
+	var list []probe.Provider
+	for _, id := range probe.KnownIDs(env) {
+		p, err := probe.ResolveProvider(id, env)
+		if err != nil {
+			return usageError{err}
+		}
+		list = append(list, p)
+	}
+	if *output == "json" {
+		type row struct {
+			ID, Name, API, BaseURL, KeyEnv, DefaultModel, Edge, StatusPage string
+			KeySet                                                         bool
+		}
+		var rows []row
+		for _, p := range list {
+			rows = append(rows, row{p.ID, p.Name, string(p.API), p.BaseURL, p.KeyEnv, p.DefaultModel, p.Edge, p.StatusPage, env(p.KeyEnv) != ""})
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rows)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tNAME\tAPI\tBASE URL\tKEY VARIABLE\tDEFAULT MODEL\tEDGE\tSTATUS PAGE")
+	for _, p := range list {
+		key := p.KeyEnv
+		if env(p.KeyEnv) != "" {
+			key += " (set)"
+		}
+		base := p.BaseURL
+		if base == "" {
+			base = "(set " + probe.EnvAzureResource + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.ID, p.Name, p.API, base, key, orDash(p.DefaultModel), p.Edge, orDash(p.StatusPage))
+	}
+	return tw.Flush()
+}
+
+// reasonTable renders probe.Reasons as the README's Markdown table.
+func reasonTable() string {
+	var b strings.Builder
+	b.WriteString("| outcome | reason | meaning |\n|---|---|---|\n")
+	for _, r := range probe.Reasons {
+		fmt.Fprintf(&b, "| `%s` | `%s` | %s |\n", r.Outcome, r.Reason, r.Meaning)
+	}
+	return b.String()
 }

@@ -307,6 +307,7 @@ func TestRunConfigErrorsNameTheVariable(t *testing.T) {
 				t.Setenv(k, v)
 			}
 			t.Setenv("LLMPROBE_STATUS_PAGES", "false")
+			t.Setenv("LLMPROBE_CONTROL_TARGETS", "") // never reach the internet, even if a case slipped through
 			var stdout, stderr bytes.Buffer
 			ctx, cancel := context.WithCancel(context.Background())
 			cancel() // a valid configuration would start and stop at once

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Runs every check CI runs: installs the Prometheus tooling the tests use
+# (Debian packages prometheus and prometheus-alertmanager) when missing, then
+# gofmt, go vet, go test -race, the generated-artifact check, a short fuzz
+# run and the shared corpus replayed against the built binary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+command -v amtool >/dev/null 2>&1 || need+=(prometheus-alertmanager)
+if ((${#need[@]})); then
+  echo "== installing ${need[*]}"
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+# The Debian packages start their services; the tests run their own copies.
+for svc in prometheus prometheus-alertmanager; do
+  if command -v systemctl >/dev/null 2>&1; then systemctl stop "$svc" >/dev/null 2>&1 || true; fi
+done
+
+echo "== gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go'))
+if [ -n "$unformatted" ]; then
+  echo "gofmt would change: $unformatted"
+  exit 1
+fi
+
+echo "== go vet"
+go vet ./...
+
+echo "== go test -race"
+go test -race -count=1 ./...
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+echo "== generated artifacts are committed and current"
+go run ./cmd/llmprobe generate --out deploy >/dev/null
+changed=$(git status --porcelain -- deploy dashboards)
+if [ -n "$changed" ]; then
+  echo "$changed"
+  git --no-pager diff --stat -- deploy dashboards
+  echo "llmprobe generate changed committed files: run 'go run ./cmd/llmprobe generate --out deploy' and commit the result"
+  exit 1
+fi
+
+echo "== fuzz the classifier (20s)"
+go test -run '^$' -fuzz '^FuzzClassify$' -fuzztime 20s ./probe/ | tail -1
+
+if [ -f ../shared/tools/corpus_harness.py ] && command -v python3 >/dev/null && command -v openssl >/dev/null; then
+  echo "== shared corpus against the built binary"
+  go build -o "$tmp/llmprobe" ./cmd/llmprobe
+  python3 ../shared/tools/corpus_harness.py ../shared/corpus/cases.jsonl "$tmp/llmprobe"
+else
+  echo "== shared corpus skipped: needs ../shared, python3 and openssl"
+fi
+echo "== all checks passed"

@@ -76,14 +76,18 @@ func (w *Worker) Record(c Check, r Result) {
 	if b.Active {
 		attrs = append(attrs, "backoff_until", b.Until.UTC().Format(time.RFC3339))
 	}
-	changed := w.changed(c, string(r.Outcome))
+	// A verdict is logged at info or warn when it changes, at debug while it
+	// stays the same: a long outage does not flood the log.
+	changed := w.changed(c, string(r.Outcome)+"/"+string(r.Reason))
 	switch {
 	case r.Success() && changed:
 		w.Logger.Info("probe ok", attrs...)
 	case r.Success():
 		w.Logger.Debug("probe ok", attrs...)
-	default:
+	case changed:
 		w.Logger.Warn("probe failed", append(attrs, "err", r.Error)...)
+	default:
+		w.Logger.Debug("probe failed", append(attrs, "err", r.Error)...)
 	}
 }
 

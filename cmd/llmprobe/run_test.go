@@ -303,11 +303,12 @@ func TestRunConfigErrorsNameTheVariable(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.env), func(t *testing.T) {
 			clearLLMProbeEnv(t)
+			t.Setenv("LLMPROBE_STATUS_PAGES", "false")
+			t.Setenv("LLMPROBE_CONTROL_TARGETS", "") // never reach the internet, even if a case slipped through
+			t.Setenv("LLMPROBE_LISTEN", "127.0.0.1:0")
 			for k, v := range tt.env {
 				t.Setenv(k, v)
 			}
-			t.Setenv("LLMPROBE_STATUS_PAGES", "false")
-			t.Setenv("LLMPROBE_CONTROL_TARGETS", "") // never reach the internet, even if a case slipped through
 			var stdout, stderr bytes.Buffer
 			ctx, cancel := context.WithCancel(context.Background())
 			cancel() // a valid configuration would start and stop at once

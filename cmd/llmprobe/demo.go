@@ -118,7 +118,7 @@ func faultNames() string {
 	return strings.Join(names, ", ")
 }
 
-// faultAPI serves POST /faults?provider=&kind=&for=&n=&delay=&format= and
+// faultAPI serves POST /faults?provider=&kind=&for=&n=&delay=&format=&scope= and
 // DELETE /faults on the fake edges.
 func faultAPI(edgeFor func(string) *providertest.Server, all ...*providertest.Server) http.Handler {
 	mux := http.NewServeMux()
@@ -141,6 +141,10 @@ func faultAPI(edgeFor func(string) *providertest.Server, all ...*providertest.Se
 				http.Error(w, "format: "+err.Error(), http.StatusBadRequest)
 				return
 			}
+		}
+		if f.Scope, err = providertest.ParseScope(q.Get("scope")); err != nil {
+			http.Error(w, "scope: "+err.Error(), http.StatusBadRequest)
+			return
 		}
 		provider := q.Get("provider")
 		targets := all

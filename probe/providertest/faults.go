@@ -221,6 +221,9 @@ type Fault struct {
 	Delay time.Duration
 	// Format applies to Cloudflare-generated pages only; see Format.
 	Format Format
+	// Scope narrows the fault to inference or to model listing; the zero
+	// value applies it to every request.
+	Scope Scope
 }
 
 // String renders the fault for logs, e.g. "cf_522+200ms".
@@ -231,6 +234,9 @@ func (f Fault) String() string {
 	}
 	if f.Format != "" && f.Format != FormatAuto {
 		s += "/" + string(f.Format)
+	}
+	if f.Scope != ScopeAll {
+		s += " on " + string(f.Scope)
 	}
 	return s
 }

@@ -117,7 +117,7 @@ func TestRulesAreReadNewestFirstAndConsumed(t *testing.T) {
 		{"anthropic", CF500, true},
 	}
 	for i, st := range steps {
-		f, tlsDue := s.match(st.provider)
+		f, tlsDue := s.match(st.provider, ScopeAll)
 		if f.Kind != st.want || tlsDue != st.tlsDue {
 			t.Errorf("step %d %s: %s tls=%v, want %s tls=%v", i, st.provider, f.Kind, tlsDue, st.want, st.tlsDue)
 		}
@@ -129,7 +129,7 @@ func TestRulesAreReadNewestFirstAndConsumed(t *testing.T) {
 		t.Error("an InjectN(1) handshake rule matched twice")
 	}
 	now = now.Add(time.Minute)
-	if f, _ := s.match("gemini"); f.Kind != CF500 {
+	if f, _ := s.match("gemini", ScopeAll); f.Kind != CF500 {
 		t.Errorf("after the window gemini got %s, want the edge-wide rule", f.Kind)
 	}
 }

@@ -1,6 +1,9 @@
 package providertest
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // rule is one injected fault. Rules live in Server.rules, oldest first, and
 // are read newest first; s.mu guards them.
@@ -23,8 +26,38 @@ func (r *rule) active(now time.Time) bool {
 	return true
 }
 
-func (r *rule) matches(provider string) bool {
-	return r.provider == "" || r.provider == provider
+func (r *rule) matches(provider string, scope Scope) bool {
+	return (r.provider == "" || r.provider == provider) && (r.fault.Scope == ScopeAll || r.fault.Scope == scope)
+}
+
+// Scope narrows a fault to one part of an API, so an incident can take
+// inference down while the control plane (model listing, the reach path)
+// still answers, as in a staged recovery.
+type Scope string
+
+const (
+	ScopeAll       Scope = ""          // every request
+	ScopeInference Scope = "inference" // completions: the POSTs of chat and stream checks
+	ScopeModels    Scope = "models"    // model listing: the GETs of reach checks
+)
+
+// ParseScope reads a scope name ("", "all", "inference", "models").
+func ParseScope(s string) (Scope, error) {
+	switch s {
+	case "", "all":
+		return ScopeAll, nil
+	case string(ScopeInference), string(ScopeModels):
+		return Scope(s), nil
+	}
+	return "", fmt.Errorf("unknown scope %q (want all, inference or models)", s)
+}
+
+// scopeOf says which part of an API a request is for.
+func scopeOf(method string) Scope {
+	if method == "GET" {
+		return ScopeModels
+	}
+	return ScopeInference
 }
 
 // Inject applies f to every following request of provider ("" = every
@@ -75,7 +108,7 @@ func (s *Server) addRule(r *rule) {
 // tls_handshake_failure rules are skipped (they act in the listener); tlsDue
 // reports that one is active, so the caller can end the connection after
 // this response and let the next request meet the failing handshake.
-func (s *Server) match(provider string) (f Fault, tlsDue bool) {
+func (s *Server) match(provider string, scope Scope) (f Fault, tlsDue bool) {
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -89,7 +122,7 @@ func (s *Server) match(provider string) (f Fault, tlsDue bool) {
 			tlsDue = true
 			continue
 		}
-		if hit == nil && r.matches(provider) {
+		if hit == nil && r.matches(provider, scope) {
 			hit = r
 		}
 	}

@@ -374,7 +374,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		x.provider, x.rest = id, rest
 	}
 	s.count(x.provider)
-	f, tlsDue := s.match(x.provider)
+	f, tlsDue := s.match(x.provider, scopeOf(x.r.Method))
 	x.closeConn = tlsDue && s.isTLS
 	if f.Delay > 0 && !s.wait(r, f.Delay) {
 		panic(http.ErrAbortHandler) // the client left or the server is closing

@@ -31,6 +31,17 @@ func runDemo(ctx context.Context, args []string, env func(string) string, stdout
 	caOut := fs.String("ca-out", "", "with --tls, write the CA certificate (PEM) to this file")
 	key := fs.String("key", "demo-key", "the API key the fake origins accept")
 	hosts := fs.String("hosts", "", "extra comma-separated host names for the TLS certificate (e.g. compose service names)")
+	var sf scenarioFlags
+	fs.StringVar(&sf.names, "scenario", "all", "scenarios to play, comma-separated, or all (see --list-scenarios)")
+	list := fs.Bool("list-scenarios", false, "list the scenarios and exit")
+	fs.Float64Var(&sf.speed, "speed", 30, "how much faster than real time incidents replay (30: an incident minute takes 2 s)")
+	fs.DurationVar(&sf.interval, "interval", time.Second, "probe interval of the demo workers")
+	fs.StringVar(&sf.listen, "listen", "127.0.0.1:9469", "address of the first region's worker; the others take the next ports (port 0: any free port)")
+	fs.BoolVar(&sf.exit, "exit", false, "exit when the scenarios end instead of serving until interrupted")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: llmprobe demo [--scenario NAME] [--list-scenarios] [--serve]\n\nReplays scripted incidents against fake providers on loopback, with a worker per region,\nand prints what the probes concluded. Offline: nothing leaves 127.0.0.1.\n\nflags:")
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -40,8 +51,14 @@ func runDemo(ctx context.Context, args []string, env func(string) string, stdout
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q", fs.Arg(0))
 	}
+	if *list {
+		for _, sc := range scenarios() {
+			fmt.Fprintf(stdout, "%-20s %s\n%-20s %s\n", sc.name, sc.title, "", sc.summary)
+		}
+		return nil
+	}
 	if !*serve {
-		return usagef("scripted scenarios are not built yet; use --serve to serve the fake providers")
+		return runScenarios(ctx, sf, stdout, stderr)
 	}
 	if *caOut != "" && !*useTLS {
 		return usagef("--ca-out needs --tls")

@@ -69,7 +69,7 @@ func runWorker(ctx context.Context, args []string, env func(string) string, stdo
 	for _, s := range skipped {
 		logger.Info("provider not probed", "why", s)
 	}
-	return serveWorker(ctx, cfg, checks, roots, logger, env)
+	return serveWorker(ctx, cfg, checks, roots, logger, env, nil)
 }
 
 func printChecks(w io.Writer, cfg runConfig, checks []probe.Check, skipped []string) {
@@ -111,7 +111,9 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 
 // serveWorker runs the scheduler, control targets, status pages and the
 // HTTP server until ctx is done, then shuts down within the configured bound.
-func serveWorker(ctx context.Context, cfg runConfig, checks []probe.Check, roots *x509.CertPool, logger *slog.Logger, env func(string) string) error {
+// ln, when not nil, is the listener to serve on instead of cfg.Listen
+// (`llmprobe demo` binds its workers itself).
+func serveWorker(ctx context.Context, cfg runConfig, checks []probe.Check, roots *x509.CertPool, logger *slog.Logger, env func(string) string, ln net.Listener) error {
 	version, revision, goVersion := buildVersion()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -130,9 +132,10 @@ func serveWorker(ctx context.Context, cfg runConfig, checks []probe.Check, roots
 	worker := &probe.Worker{Metrics: metrics, Status: status, Tracer: tp.Tracer(probe.TracerName), Logger: logger, Politeness: pol}
 	sched := &probe.Scheduler{Checks: checks, Interval: cfg.Interval, Concurrency: cfg.Concurrency, Probe: prober.Probe, Recorder: worker, Politeness: pol}
 
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return usagef("LLMPROBE_LISTEN: %v", err)
+	if ln == nil {
+		if ln, err = net.Listen("tcp", cfg.Listen); err != nil {
+			return usagef("LLMPROBE_LISTEN: %v", err)
+		}
 	}
 	srv := &http.Server{Handler: workerMux(reg, status), ReadHeaderTimeout: 10 * time.Second}
 	logger.Info("llmprobe worker started", "version", version, "region", cfg.Region, "checks", len(checks), "interval", cfg.Interval,

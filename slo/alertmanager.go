@@ -1,0 +1,121 @@
+package slo
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"text/template"
+	"time"
+)
+
+// alertmanagerTemplate is the Alertmanager configuration. It is a template
+// rather than marshalled structs so that it can carry comments: why each
+// inhibition holds, and the commented Slack and PagerDuty receivers. Its
+// delimiters are [[ ]] because Alertmanager's own templates use {{ }}.
+const alertmanagerTemplate = `# Alertmanager routing for llmprobe's alerts (profile [[ .Profile ]]).
+# Page alerts go to [[ .Page ]], ticket alerts to [[ .Ticket ]]; both are a
+# webhook (alertmanager.webhookURL of the SLO spec). To reach a person,
+# uncomment the PagerDuty or Slack receiver below in your copy.
+global:
+  resolve_timeout: [[ .ResolveTimeout ]]
+route:
+  receiver: [[ .Ticket ]]
+  # One notification per alert, provider and layer. edge and region group
+  # the alerts that have no provider (shared-edge, regional, worker down).
+  group_by: [alertname, provider, layer, edge, region]
+  group_wait: [[ .GroupWait ]]
+  group_interval: [[ .GroupInterval ]]
+  repeat_interval: [[ .RepeatInterval ]]
+  routes:
+    - matchers: ['[[ .SeverityLabel ]]="[[ .SeverityPage ]]"']
+      receiver: [[ .Page ]]
+      repeat_interval: [[ .PageRepeatInterval ]]
+    - matchers: ['[[ .SeverityLabel ]]="[[ .SeverityTicket ]]"']
+      receiver: [[ .Ticket ]]
+      group_wait: [[ .TicketGroupWait ]]
+      repeat_interval: [[ .TicketRepeatInterval ]]
+inhibit_rules:
+  # A shared-edge incident explains the edge-layer alerts of every provider
+  # behind that CDN: one page, not one per provider. Per-provider alerts carry
+  # the edge label for this match.
+  - source_matchers: ['alertname="[[ .SharedEdge ]]"']
+    target_matchers: ['alertname="[[ .ErrorBudget ]]"', '[[ .LayerLabel ]]="edge"']
+    equal: ["[[ .EdgeLabel ]]"]
+  # A region whose own network is down (no control target answers) explains
+  # the provider failures seen only from that region. Per-provider alerts
+  # carry no region: the rules already leave such regions out of their
+  # quorum.
+  - source_matchers: ['alertname="[[ .Regional ]]"', '[[ .CauseLabel ]]="[[ .CauseNetwork ]]"']
+    target_matchers: ['alertname="[[ .Regional ]]"', '[[ .CauseLabel ]]="[[ .CauseProviders ]]"']
+    equal: ["[[ .RegionLabel ]]"]
+  # A page makes the ticket for the same SLO and layer redundant.
+  - source_matchers: ['alertname=~"[[ .BurnAlerts ]]"', '[[ .SeverityLabel ]]="[[ .SeverityPage ]]"']
+    target_matchers: ['alertname=~"[[ .BurnAlerts ]]"', '[[ .SeverityLabel ]]="[[ .SeverityTicket ]]"']
+    equal: [alertname, provider, check, layer, slo]
+receivers:
+  - name: [[ .Page ]]
+    webhook_configs:
+      - url: [[ .WebhookURL ]]
+        send_resolved: true
+    # pagerduty_configs:
+    #   - routing_key: <PagerDuty Events API v2 integration key>
+    #     severity: critical
+    #     description: '{{ .CommonAnnotations.summary }}'
+    #     links:
+    #       - href: '{{ .CommonAnnotations.dashboard_url }}'
+    #         text: dashboard
+    #       - href: '{{ .CommonAnnotations.runbook_url }}'
+    #         text: runbook
+  - name: [[ .Ticket ]]
+    webhook_configs:
+      - url: [[ .WebhookURL ]]
+        send_resolved: true
+    # slack_configs:
+    #   - api_url: https://hooks.slack.com/services/<your webhook path>
+    #     channel: '#llm-providers'
+    #     send_resolved: true
+    #     title: '[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }} {{ .CommonLabels.provider }} {{ .CommonLabels.layer }}'
+    #     text: '{{ range .Alerts }}{{ .Annotations.summary }} <{{ .Annotations.runbook_url }}|runbook> <{{ .Annotations.dashboard_url }}|dashboard>{{ "\n" }}{{ end }}'
+`
+
+// alertmanagerConfig renders the Alertmanager configuration. Timings are
+// scaled by the profile but never below a second.
+func alertmanagerConfig(s Spec, p Profile) ([]byte, error) {
+	t, err := template.New("alertmanager").Delims("[[", "]]").Parse(alertmanagerTemplate)
+	if err != nil {
+		return nil, fmt.Errorf("parse Alertmanager template: %w", err)
+	}
+	d := func(nominal time.Duration) string { return FormatDuration(p.ScaleAtLeast(nominal, time.Second)) }
+	data := map[string]string{
+		"Profile":              p.Name,
+		"Page":                 ReceiverPage,
+		"Ticket":               ReceiverTicket,
+		"ResolveTimeout":       d(5 * time.Minute),
+		"GroupWait":            d(30 * time.Second),
+		"GroupInterval":        d(5 * time.Minute),
+		"RepeatInterval":       d(12 * time.Hour),
+		"PageRepeatInterval":   d(time.Hour),
+		"TicketGroupWait":      d(2 * time.Minute),
+		"TicketRepeatInterval": d(24 * time.Hour),
+		"SeverityLabel":        LabelSeverity,
+		"SeverityPage":         SeverityPage,
+		"SeverityTicket":       SeverityTicket,
+		"SharedEdge":           AlertSharedEdgeIncident,
+		"ErrorBudget":          AlertErrorBudgetBurn,
+		"Regional":             AlertRegionalFailure,
+		"BurnAlerts":           strings.Join([]string{AlertErrorBudgetBurn, AlertLatencyBudgetBurn}, "|"),
+		"LayerLabel":           LabelLayer,
+		"EdgeLabel":            "edge",
+		"RegionLabel":          "region",
+		"CauseLabel":           LabelCause,
+		"CauseNetwork":         CauseNetwork,
+		"CauseProviders":       CauseProviders,
+		"WebhookURL":           s.Alertmanager.WebhookURL,
+	}
+	var b bytes.Buffer
+	b.WriteString(generatedHeader)
+	if err := t.Option("missingkey=error").Execute(&b, data); err != nil {
+		return nil, fmt.Errorf("render Alertmanager config: %w", err)
+	}
+	return b.Bytes(), nil
+}

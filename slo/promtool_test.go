@@ -1,0 +1,199 @@
+package slo
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+)
+
+// lookTool finds a real Prometheus tool or skips the test, naming the tool
+// and the Debian package that installs it.
+func lookTool(t *testing.T, name, debianPackage string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		t.Skipf("%s not found: install the Debian package %s (apt-get install %s)", name, debianPackage, debianPackage)
+	}
+	return p
+}
+
+// writeFiles writes generated files into dir, flat (by base name), and
+// returns the paths by base name.
+func writeFiles(t *testing.T, dir string, files []File) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, f := range files {
+		p := filepath.Join(dir, path.Base(f.Path))
+		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out[path.Base(f.Path)] = p
+	}
+	return out
+}
+
+func TestEveryGeneratedRuleFilePassesPromtoolCheckRules(t *testing.T) {
+	promtool := lookTool(t, "promtool", "prometheus")
+	for _, c := range goldenCases() {
+		t.Run(c.name, func(t *testing.T) {
+			res := c.generate(t)
+			dir := t.TempDir()
+			files := writeFiles(t, dir, res.Files)
+			// The PrometheusRule's groups, as a rule file.
+			var pr prometheusRule
+			if err := yaml.Unmarshal(mustRead(t, files[path.Base(FilePrometheusRule)]), &pr); err != nil {
+				t.Fatal(err)
+			}
+			data, err := yaml.Marshal(pr.Spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			operatorGroups := filepath.Join(dir, "prometheusrule-groups.yml")
+			if err := os.WriteFile(operatorGroups, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range []string{files[path.Base(FileSLIRules)], files[path.Base(FileAlertRules)], operatorGroups} {
+				out, err := exec.Command(promtool, "check", "rules", f).CombinedOutput()
+				if err != nil {
+					t.Errorf("promtool check rules %s: %v\n%s", filepath.Base(f), err, out)
+				}
+				if !strings.Contains(string(out), "SUCCESS") {
+					t.Errorf("promtool check rules %s did not report SUCCESS:\n%s", filepath.Base(f), out)
+				}
+			}
+		})
+	}
+}
+
+func mustRead(t *testing.T, p string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// scenario is one promtool test file in testdata/scenarios. Its rules come
+// from the default spec, or from <name>.slo.yaml beside it; a name starting
+// with "test-profile-" uses the test profile.
+type scenario struct {
+	name string // file name without .yml
+	file string
+}
+
+func scenarios(t *testing.T) []scenario {
+	t.Helper()
+	paths, err := filepath.Glob("testdata/scenarios/*.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []scenario
+	for _, p := range paths {
+		out = append(out, scenario{name: strings.TrimSuffix(filepath.Base(p), ".yml"), file: p})
+	}
+	if len(out) < 10 {
+		t.Fatalf("found %d scenarios in testdata/scenarios, want the ten of issue 4 and more", len(out))
+	}
+	return out
+}
+
+func (s scenario) profile() Profile {
+	if strings.HasPrefix(s.name, "test-profile-") {
+		return TestProfile()
+	}
+	return DefaultProfile()
+}
+
+func (s scenario) spec(t *testing.T) Spec {
+	t.Helper()
+	specFile := strings.TrimSuffix(s.file, ".yml") + ".slo.yaml"
+	if _, err := os.Stat(specFile); err != nil {
+		return DefaultSpec(s.profile())
+	}
+	spec, err := Load(specFile, s.profile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return spec
+}
+
+// runScenario generates the rules for spec into a temporary directory next
+// to a copy of the scenario and runs promtool test rules on it.
+func runScenario(t *testing.T, promtool string, s scenario, spec Spec) ([]byte, error) {
+	t.Helper()
+	res, err := Generate(spec, s.profile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	writeFiles(t, dir, res.Files)
+	test := filepath.Join(dir, filepath.Base(s.file))
+	if err := os.WriteFile(test, mustRead(t, s.file), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(promtool, "test", "rules", filepath.Base(test))
+	cmd.Dir = dir
+	return cmd.CombinedOutput()
+}
+
+// TestScenarios runs every acceptance scenario of issue 4 (one file each in
+// testdata/scenarios, named for what it shows) against the generated rules
+// with promtool test rules.
+func TestScenarios(t *testing.T) {
+	promtool := lookTool(t, "promtool", "prometheus")
+	for _, s := range scenarios(t) {
+		t.Run(strings.ReplaceAll(s.name, "-", " "), func(t *testing.T) {
+			t.Parallel()
+			out, err := runScenario(t, promtool, s, s.spec(t))
+			if err != nil || !bytes.Contains(out, []byte("SUCCESS")) {
+				t.Errorf("promtool test rules %s: %v\n%s", s.file, err, out)
+			}
+		})
+	}
+}
+
+// The scenarios can fail: with the guard each one relies on removed from
+// the rules, promtool reports the alert the scenario says must not come.
+func TestScenariosFailWhenTheirGuardIsRemoved(t *testing.T) {
+	promtool := lookTool(t, "promtool", "prometheus")
+	for _, tc := range []struct {
+		name     string
+		scenario string
+		mutate   func(*Spec)
+		want     string // in promtool's output
+	}{
+		{
+			name:     "a single failed probe pages without the minimum failure count",
+			scenario: "a-single-failed-probe-never-pages",
+			mutate:   func(s *Spec) { s.MinFailedProbes = 1 },
+			want:     `alertname="LLMProbeErrorBudgetBurn"`,
+		},
+		{
+			name:     "a failure from one region pages without the region quorum",
+			scenario: "a-network-failure-in-one-region-of-three-pages-no-provider",
+			mutate:   func(s *Spec) { s.Regions = 1 },
+			want:     `LLMProbeErrorBudgetBurn`,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := scenario{name: tc.scenario, file: filepath.Join("testdata", "scenarios", tc.scenario+".yml")}
+			spec := s.spec(t)
+			tc.mutate(&spec)
+			out, err := runScenario(t, promtool, s, spec)
+			if err == nil {
+				t.Fatalf("promtool test rules passed with the guard removed:\n%s", out)
+			}
+			if !bytes.Contains(out, []byte(tc.want)) {
+				t.Errorf("promtool failed, but not with %s:\n%s", tc.want, out)
+			}
+		})
+	}
+}

@@ -3,9 +3,72 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
+	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/llmprobe/llmprobe/slo"
 )
 
+// runGenerate writes every generated artifact under --out, mirroring
+// deploy/ (it is how deploy/ is produced): the SLO recording and alerting
+// rules, the PrometheusRule and the Alertmanager configuration. It writes
+// only its own files and leaves anything else in the directory alone.
+// Warnings about objectives the probe rate cannot measure go to stderr.
 func runGenerate(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
-	return errors.New("generate: not built yet")
+	fs := flag.NewFlagSet("generate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("out", "deploy", "directory to write under, laid out like deploy/")
+	sloFile := fs.String("slo", "", "SLO spec file (apiVersion: llmprobe/v1) overriding the built-in defaults")
+	profileName := fs.String("profile", slo.ProfileDefaultName,
+		"default: production windows; test: every window, `for` and interval 60 times shorter, for end-to-end tests")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: llmprobe generate [--out DIR] [--slo FILE] [--profile default|test]\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return usagef("%v", err)
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q", fs.Arg(0))
+	}
+	if *out == "" {
+		return usagef("--out must name a directory")
+	}
+	profile, err := slo.ParseProfile(*profileName)
+	if err != nil {
+		return usagef("--profile: %v", err)
+	}
+	spec := slo.DefaultSpec(profile)
+	if *sloFile != "" {
+		if spec, err = slo.Load(*sloFile, profile); err != nil {
+			return usagef("%v", err)
+		}
+	}
+	res, err := slo.Generate(spec, profile)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(stderr, "llmprobe generate: warning: %s\n", w)
+	}
+	for _, f := range res.Files {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		path := filepath.Join(*out, filepath.FromSlash(f.Path))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return fmt.Errorf("create directory for %s: %w", path, err)
+		}
+		if err := os.WriteFile(path, f.Data, 0o644); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
+		fmt.Fprintf(stdout, "wrote %s\n", path)
+	}
+	return nil
 }

@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 need=()
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v amtool >/dev/null 2>&1 || need+=(prometheus-alertmanager)
+# Headless Chromium for the status page browser test (cmd/llmprobe/statuspage_test.go).
+command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromium)
 if ((${#need[@]})); then
   echo "== installing ${need[*]}"
   sudo=""

@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/llmprobe/llmprobe/probe"
+	"github.com/llmprobe/llmprobe/probe/ui"
 )
 
 // runWorker is `llmprobe run`: the regional worker. Configuration comes from
@@ -206,7 +207,7 @@ func statusPages(checks []probe.Check) map[string]string {
 	return pages
 }
 
-// workerMux serves /metrics, /healthz, /readyz, /api/status and /.
+// workerMux serves /metrics, /healthz, /readyz, /api/status and the status page at /.
 func workerMux(reg *prometheus.Registry, status *probe.StatusStore) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{EnableOpenMetrics: true, Registry: reg}))
@@ -227,9 +228,6 @@ func workerMux(reg *prometheus.Registry, status *probe.StatusStore) *http.ServeM
 		}
 		_ = enc.Encode(status.Report())
 	})
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintf(w, "llmprobe worker\n\n/metrics     Prometheus metrics\n/api/status  last results, history and availability (JSON)\n/healthz     liveness\n/readyz      readiness (first round done)\n")
-	})
+	mux.Handle("GET /{$}", ui.Handler(status)) // the status page, over the same report as /api/status
 	return mux
 }

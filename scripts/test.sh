@@ -34,7 +34,13 @@ echo "== go vet"
 go vet ./...
 
 echo "== go test -race"
-go test -race -count=1 ./...
+timeline=$(mktemp)
+LLMPROBE_E2E_TIMELINE="$timeline" go test -race -count=1 ./...
+if [ -s "$timeline" ]; then
+  echo "== end-to-end alerting timeline (deploy/e2e_test.go)"
+  cat "$timeline"
+fi
+rm -f "$timeline"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

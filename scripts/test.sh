@@ -1,22 +1,37 @@
 #!/usr/bin/env bash
-# Runs every check CI runs: installs the Prometheus tooling the tests use
-# (Debian packages prometheus and prometheus-alertmanager) when missing, then
+# Runs every check CI runs: installs the tools the tests use (Debian packages
+# prometheus, prometheus-alertmanager, docker-compose, chromium, and kubectl
+# where an apt source has it) when missing, then
 # gofmt, go vet, go test -race, the generated-artifact check, a short fuzz
 # run and the shared corpus replayed against the built binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+sudo=""
+[ "$(id -u)" = 0 ] || sudo="sudo"
+apt_updated=""
+apt_install() { # apt_install PACKAGE...: install after one apt-get update
+  if [ -z "$apt_updated" ]; then
+    $sudo apt-get update -qq
+    apt_updated=1
+  fi
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
 need=()
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v amtool >/dev/null 2>&1 || need+=(prometheus-alertmanager)
+command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
 # Headless Chromium for the status page browser test (cmd/llmprobe/statuspage_test.go).
 command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromium)
 if ((${#need[@]})); then
   echo "== installing ${need[*]}"
-  sudo=""
-  [ "$(id -u)" = 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  apt_install "${need[@]}"
+fi
+# kubectl (for kubectl kustomize) comes from whichever apt source the machine
+# has; without it the kustomize test skips and says so.
+if ! command -v kubectl >/dev/null 2>&1; then
+  echo "== installing kubectl"
+  apt_install kubectl || echo "kubectl is not installable here: the kustomize test will skip"
 fi
 # The Debian packages start their services; the tests run their own copies.
 for svc in prometheus prometheus-alertmanager; do

@@ -73,6 +73,13 @@ func runDemo(ctx context.Context, args []string, env func(string) string, stdout
 		if _, _, err := net.SplitHostPort(addr); err != nil {
 			return nil, fmt.Errorf("--%s-listen: %v", edge, err)
 		}
+		// providertest panics when it cannot listen, as httptest does; try
+		// the address first so a taken port is a usage error.
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, fmt.Errorf("--%s-listen: %v", edge, err)
+		}
+		l.Close()
 		opts := providertest.Options{Edge: edge, APIKey: *key, Addr: addr, Hosts: extra}
 		s := providertest.NewUnstartedServer(opts)
 		if *useTLS {

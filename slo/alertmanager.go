@@ -30,6 +30,13 @@ route:
     - matchers: ['[[ .SeverityLabel ]]="[[ .SeverityPage ]]"']
       receiver: [[ .Page ]]
       repeat_interval: [[ .PageRepeatInterval ]]
+      routes:
+        # A provider's edge-layer page waits longer for its first
+        # notification: when a second provider behind the same CDN fails a
+        # little later, the shared-edge incident fires meanwhile and
+        # inhibits it (Alertmanager mutes at notification time).
+        - matchers: ['alertname="[[ .ErrorBudget ]]"', '[[ .LayerLabel ]]="edge"']
+          group_wait: [[ .EdgePageGroupWait ]]
     - matchers: ['[[ .SeverityLabel ]]="[[ .SeverityTicket ]]"']
       receiver: [[ .Ticket ]]
       group_wait: [[ .TicketGroupWait ]]
@@ -87,11 +94,14 @@ func alertmanagerConfig(s Spec, p Profile) ([]byte, error) {
 	}
 	d := func(nominal time.Duration) string { return FormatDuration(p.ScaleAtLeast(nominal, time.Second)) }
 	data := map[string]string{
-		"Profile":              p.Name,
-		"Page":                 ReceiverPage,
-		"Ticket":               ReceiverTicket,
-		"ResolveTimeout":       d(5 * time.Minute),
-		"GroupWait":            d(30 * time.Second),
+		"Profile":        p.Name,
+		"Page":           ReceiverPage,
+		"Ticket":         ReceiverTicket,
+		"ResolveTimeout": d(5 * time.Minute),
+		"GroupWait":      d(30 * time.Second),
+		// A probe interval and a few evaluations more than GroupWait; never
+		// under 5s, so the test profile's 1s evaluations fit too.
+		"EdgePageGroupWait":    FormatDuration(p.ScaleAtLeast(90*time.Second, 5*time.Second)),
 		"GroupInterval":        d(5 * time.Minute),
 		"RepeatInterval":       d(12 * time.Hour),
 		"PageRepeatInterval":   d(time.Hour),

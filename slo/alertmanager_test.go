@@ -103,6 +103,7 @@ func TestAlertmanagerRoutesPageAndTicketAlertsToTheirReceivers(t *testing.T) {
 	}{
 		{"a paging burn reaches the page receiver", []string{"alertname=LLMProbeErrorBudgetBurn", "severity=page", "provider=openai", "check=reach", "layer=origin", "slo=availability"}, ReceiverPage},
 		{"a ticket burn reaches the ticket receiver", []string{"alertname=LLMProbeErrorBudgetBurn", "severity=ticket", "provider=openai", "check=reach", "layer=origin", "slo=availability"}, ReceiverTicket},
+		{"an edge-layer page reaches the page receiver after its longer wait", []string{"alertname=LLMProbeErrorBudgetBurn", "severity=page", "provider=openai", "check=chat", "layer=edge", "edge=cloudflare", "slo=availability"}, ReceiverPage},
 		{"a latency page reaches the page receiver", []string{"alertname=LLMProbeLatencyBudgetBurn", "severity=page", "provider=openai", "check=chat", "layer=origin", "slo=latency"}, ReceiverPage},
 		{"a shared-edge incident pages", []string{"alertname=LLMProbeSharedEdgeIncident", "severity=page", "edge=cloudflare"}, ReceiverPage},
 		{"a regional failure is a ticket", []string{"alertname=LLMProbeRegionalFailure", "severity=ticket", "region=eu-west", "cause=network"}, ReceiverTicket},

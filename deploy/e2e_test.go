@@ -1,7 +1,6 @@
 package deploy_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -120,21 +119,13 @@ func buildBinary(t *testing.T) string {
 	return bin
 }
 
-type logBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuf) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.b.Write(p) }
-func (l *logBuf) String() string              { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
-
 // startProcess runs bin with a clean environment until the test ends.
-func startProcess(t *testing.T, bin string, env []string, args ...string) *logBuf {
+func startProcess(t *testing.T, bin string, env []string, args ...string) *slotest.SyncBuffer {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
-	logs := &logBuf{}
+	logs := &slotest.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) } // a graceful stop, as SIGTERM in production
 	cmd.WaitDelay = 10 * time.Second
@@ -235,7 +226,7 @@ func TestEndToEndIncidentsAlertAndResolve(t *testing.T) {
 	t.Cleanup(control.Close)
 
 	var targets, workers []string
-	var workerLogs []*logBuf
+	var workerLogs []*slotest.SyncBuffer
 	for _, region := range regions {
 		addr := freeAddr(t)
 		env := []string{"LLMPROBE_REGION=" + region, "LLMPROBE_LISTEN=" + addr, "LLMPROBE_INTERVAL=1s", "LLMPROBE_TIMEOUT=800ms",

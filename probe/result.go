@@ -17,30 +17,25 @@ type Timings struct {
 	Total    time.Duration // the whole probe
 }
 
-// MarshalJSON writes the contract form: milliseconds as numbers.
+// timingsJSON is the contract form of Timings: milliseconds as numbers.
+type timingsJSON struct {
+	DNS      float64 `json:"dns_ms"`
+	Connect  float64 `json:"connect_ms"`
+	TLS      float64 `json:"tls_ms"`
+	TTFB     float64 `json:"ttfb_ms"`
+	TTFT     float64 `json:"ttft_ms"`
+	Transfer float64 `json:"transfer_ms"`
+	Total    float64 `json:"total_ms"`
+}
+
+// MarshalJSON writes the contract form.
 func (t Timings) MarshalJSON() ([]byte, error) {
-	return json.Marshal(struct {
-		DNS      float64 `json:"dns_ms"`
-		Connect  float64 `json:"connect_ms"`
-		TLS      float64 `json:"tls_ms"`
-		TTFB     float64 `json:"ttfb_ms"`
-		TTFT     float64 `json:"ttft_ms"`
-		Transfer float64 `json:"transfer_ms"`
-		Total    float64 `json:"total_ms"`
-	}{ms(t.DNS), ms(t.Connect), ms(t.TLS), ms(t.TTFB), ms(t.TTFT), ms(t.Transfer), ms(t.Total)})
+	return json.Marshal(timingsJSON{ms(t.DNS), ms(t.Connect), ms(t.TLS), ms(t.TTFB), ms(t.TTFT), ms(t.Transfer), ms(t.Total)})
 }
 
 // UnmarshalJSON reads the contract form back.
 func (t *Timings) UnmarshalJSON(b []byte) error {
-	var v struct {
-		DNS      float64 `json:"dns_ms"`
-		Connect  float64 `json:"connect_ms"`
-		TLS      float64 `json:"tls_ms"`
-		TTFB     float64 `json:"ttfb_ms"`
-		TTFT     float64 `json:"ttft_ms"`
-		Transfer float64 `json:"transfer_ms"`
-		Total    float64 `json:"total_ms"`
-	}
+	var v timingsJSON
 	if err := json.Unmarshal(b, &v); err != nil {
 		return err
 	}

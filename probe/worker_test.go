@@ -1,7 +1,6 @@
 package probe_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/llmprobe/llmprobe/probe"
 	"github.com/llmprobe/llmprobe/probe/providertest"
+	"github.com/llmprobe/llmprobe/slo/slotest"
 )
 
 const fakeKey = "sk-worker-test-9b1d-NEVER-SHOWN"
@@ -69,23 +69,6 @@ func labelNames(t *testing.T, reg *prometheus.Registry, name string) []string {
 	return nil
 }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 func checkFor(t *testing.T, srv *providertest.Server, id string, kind probe.Kind) probe.Check {
 	t.Helper()
 	p, ok := probe.LookupProvider(id)
@@ -112,7 +95,7 @@ func TestWorkerExportsContractMetricsTracesAndLogsAfterFaults(t *testing.T) {
 	m.SetBuildInfo("v1.2.3", "abc", "go1.26")
 	exporter := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exporter))
-	var logs lockedBuffer
+	var logs slotest.SyncBuffer
 	checks := []probe.Check{checkFor(t, srv, "openai", probe.KindChat), checkFor(t, srv, "anthropic", probe.KindStream), checkFor(t, gfe, "gemini", probe.KindChat), checkFor(t, gfe, "gemini", probe.KindStream)}
 	pol := &probe.Politeness{Interval: time.Minute}
 	status := probe.NewStatusStore("eu-west", checks, 10, nil, pol)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -42,14 +41,8 @@ func runDemo(ctx context.Context, args []string, env func(string) string, stdout
 		fmt.Fprintln(stderr, "usage: llmprobe demo [--scenario NAME] [--list-scenarios] [--serve]\n\nReplays scripted incidents against fake providers on loopback, with a worker per region,\nand prints what the probes concluded. Offline: nothing leaves 127.0.0.1.\n\nflags:")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return usageError{err}
-	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q", fs.Arg(0))
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if *list {
 		for _, sc := range scenarios() {

@@ -9,6 +9,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -79,7 +80,7 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	}
 	err := cmd.run(ctx, args[1:], env, stdout, stderr)
 	switch {
-	case err == nil:
+	case err == nil, errors.Is(err, errHelp):
 		return exitOK
 	case errors.Is(err, errFailed):
 		return exitFailed
@@ -91,6 +92,24 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 		return exitFailed
 	}
 }
+
+// parseFlags parses a subcommand's flags and rejects stray arguments. It
+// returns errHelp for -h, which the caller turns into a clean exit.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return errHelp
+		}
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}
+
+// errHelp ends a subcommand that printed its usage on -h: exit 0.
+var errHelp = errors.New("help printed")
 
 func printUsage(w io.Writer, cmds map[string]command) {
 	names := make([]string, 0, len(cmds))

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -20,14 +19,8 @@ func runProviders(ctx context.Context, args []string, env func(string) string, s
 	fs.SetOutput(stderr)
 	output := fs.String("output", "text", "text or json")
 	reasons := fs.Bool("reasons", false, "print the outcome and reason list (Markdown) instead")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return usageError{err}
-	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q", fs.Arg(0))
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if *output != "text" && *output != "json" {
 		return usagef("--output: %q is not text or json", *output)

@@ -36,14 +36,8 @@ func runWorker(ctx context.Context, args []string, env func(string) string, stdo
 		_ = envconfig.Usagef(envPrefix, &runConfig{}, stderr, "  {{range .}}{{usage_key . | printf \"%-34s\"}} {{usage_default .| printf \"%-10s\"}} {{usage_description .}}\n  {{end}}\n")
 		fmt.Fprintln(stderr, "Per provider: LLMPROBE_<ID>_BASE_URL, LLMPROBE_<ID>_MODEL, its API key variable (llmprobe providers).")
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return usageError{err}
-	}
-	if fs.NArg() > 0 {
-		return usagef("unexpected argument %q", fs.Arg(0))
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	cfg, err := loadRunConfig(env)
 	if err != nil {

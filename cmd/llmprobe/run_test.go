@@ -11,7 +11,6 @@ import (
 	"os"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,24 +19,8 @@ import (
 
 	"github.com/llmprobe/llmprobe/probe"
 	"github.com/llmprobe/llmprobe/probe/providertest"
+	"github.com/llmprobe/llmprobe/slo/slotest"
 )
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // clearLLMProbeEnv unsets every LLMPROBE_* and provider key variable for the
 // test, so the developer's own environment cannot leak in.
@@ -53,7 +36,7 @@ func clearLLMProbeEnv(t *testing.T) {
 
 type worker struct {
 	url    string
-	logs   *syncBuffer
+	logs   *slotest.SyncBuffer
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -72,7 +55,7 @@ func startWorker(t *testing.T, env map[string]string) *worker {
 	for k, v := range base {
 		t.Setenv(k, v)
 	}
-	w := &worker{logs: &syncBuffer{}, done: make(chan error, 1)}
+	w := &worker{logs: &slotest.SyncBuffer{}, done: make(chan error, 1)}
 	ctx, cancel := context.WithCancel(context.Background())
 	w.cancel = cancel
 	go func() { w.done <- runWorker(ctx, nil, os.Getenv, io.Discard, w.logs) }()

@@ -48,19 +48,20 @@ func freePort(t testing.TB) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// logBuffer keeps a process's output for failure messages.
-type logBuffer struct {
+// SyncBuffer is a bytes.Buffer safe for concurrent writes: a process's
+// or a logger's output, read by the test while it runs.
+type SyncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (l *logBuffer) Write(p []byte) (int, error) {
+func (l *SyncBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
 }
 
-func (l *logBuffer) String() string {
+func (l *SyncBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
@@ -68,11 +69,11 @@ func (l *logBuffer) String() string {
 
 // start runs a server process until the test ends and waits for readyURL
 // to answer 200.
-func start(t testing.TB, name, bin string, args []string, readyURL string) *logBuffer {
+func start(t testing.TB, name, bin string, args []string, readyURL string) *SyncBuffer {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin, args...)
-	logs := &logBuffer{}
+	logs := &SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Start(); err != nil {

@@ -9,13 +9,16 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/llmprobe/llmprobe/dashboards"
 	"github.com/llmprobe/llmprobe/slo"
 )
 
 // runGenerate writes every generated artifact under --out, mirroring
 // deploy/ (it is how deploy/ is produced): the SLO recording and alerting
-// rules, the PrometheusRule and the Alertmanager configuration. It writes
-// only its own files and leaves anything else in the directory alone.
+// rules, the PrometheusRule, the Alertmanager configuration, the Grafana
+// dashboards and their provisioning (datasource and dashboard provider).
+// It writes only its own files and leaves anything else in the directory
+// alone.
 // Warnings about objectives the probe rate cannot measure go to stderr.
 func runGenerate(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("generate", flag.ContinueOnError)
@@ -57,7 +60,13 @@ func runGenerate(ctx context.Context, args []string, env func(string) string, st
 	for _, w := range res.Warnings {
 		fmt.Fprintf(stderr, "llmprobe generate: warning: %s\n", w)
 	}
-	for _, f := range res.Files {
+	// The dashboards read the rules' series, named after the same spec's
+	// SLO window.
+	boards, err := dashboards.Generate(dashboards.Options{Spec: spec, Profile: profile})
+	if err != nil {
+		return fmt.Errorf("generate dashboards: %w", err)
+	}
+	for _, f := range append(res.Files, boards...) {
 		if err := ctx.Err(); err != nil {
 			return err
 		}

@@ -3,12 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/llmprobe/llmprobe/dashboards"
+	"github.com/llmprobe/llmprobe/slo"
 )
 
 // generateInto runs `llmprobe generate` with args and --out dir.
@@ -48,8 +52,8 @@ func TestGenerateOutputMatchesTheCommittedDeployFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n < 4 {
-		t.Errorf("generate wrote %d files, want at least the rules, the PrometheusRule and the Alertmanager config", n)
+	if n < 9 {
+		t.Errorf("generate wrote %d files, want at least the rules, the PrometheusRule, the Alertmanager config, three dashboards and two Grafana provisioning files", n)
 	}
 }
 
@@ -75,6 +79,58 @@ func TestGenerateWritesTheRulesAlertmanagerAndPrometheusRule(t *testing.T) {
 		if !strings.Contains(stdout, "wrote "+p) {
 			t.Errorf("stdout does not report %s:\n%s", p, stdout)
 		}
+	}
+}
+
+func TestGenerateWritesTheDashboardsAndGrafanaProvisioning(t *testing.T) {
+	dir := t.TempDir()
+	stdout, stderr, err := generateInto(t, dir)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	for _, uid := range []string{slo.DashboardOverview, slo.DashboardProvider, slo.DashboardSLO} {
+		p := filepath.Join(dir, filepath.FromSlash(dashboards.DashboardFile(uid)))
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Errorf("dashboard %s: %v", uid, err)
+			continue
+		}
+		var d struct {
+			UID    string            `json:"uid"`
+			Panels []json.RawMessage `json:"panels"`
+		}
+		if err := json.Unmarshal(data, &d); err != nil || d.UID != uid || len(d.Panels) == 0 {
+			t.Errorf("%s is not the %s dashboard (uid %q, %d panels, %v)", p, uid, d.UID, len(d.Panels), err)
+		}
+		if !strings.Contains(stdout, "wrote "+p) {
+			t.Errorf("stdout does not report %s", p)
+		}
+	}
+	ds, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(dashboards.FileDatasource)))
+	if err != nil || !bytes.Contains(ds, []byte("uid: "+dashboards.DatasourceUID)) {
+		t.Errorf("datasource provisioning without uid %s: %v\n%s", dashboards.DatasourceUID, err, ds)
+	}
+	provider, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(dashboards.FileDashboardProvider)))
+	if err != nil || !bytes.Contains(provider, []byte("path: "+dashboards.DashboardsPath)) {
+		t.Errorf("dashboard provider does not read %s: %v\n%s", dashboards.DashboardsPath, err, provider)
+	}
+}
+
+// The dashboards follow the spec: another SLO window names other recorded
+// series.
+func TestGenerateDashboardsReadTheSpecsSLOWindow(t *testing.T) {
+	dir := t.TempDir()
+	spec := filepath.Join(dir, "slo.yaml")
+	if err := os.WriteFile(spec, []byte("apiVersion: llmprobe/v1\nwindow: 28d\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	if _, stderr, err := generateInto(t, out, "--slo", spec); err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	data, _ := os.ReadFile(filepath.Join(out, filepath.FromSlash(dashboards.DashboardFile(slo.DashboardSLO))))
+	if !bytes.Contains(data, []byte(":ratio28d")) || bytes.Contains(data, []byte(":ratio30d")) {
+		t.Error("the SLO dashboard does not read the 28d window's series")
 	}
 }
 

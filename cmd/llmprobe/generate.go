@@ -11,12 +11,17 @@ import (
 
 	"github.com/llmprobe/llmprobe/dashboards"
 	"github.com/llmprobe/llmprobe/slo"
+	"github.com/llmprobe/llmprobe/slo/grafana"
 )
 
 // runGenerate writes every generated artifact under --out, mirroring
 // deploy/ (it is how deploy/ is produced): the SLO recording and alerting
 // rules, the PrometheusRule, the Alertmanager configuration, the Grafana
 // dashboards and their provisioning (datasource and dashboard provider).
+// --alerting picks the alerting shipped: Prometheus alerting rules and the
+// Alertmanager configuration (the default), Grafana-managed alerting
+// provisioning (package slo/grafana), or both; the recording rules are
+// always written, since the Grafana rules read their series too.
 // It writes only its own files and leaves anything else in the directory
 // alone.
 // Warnings about objectives the probe rate cannot measure go to stderr.
@@ -25,10 +30,12 @@ func runGenerate(ctx context.Context, args []string, env func(string) string, st
 	fs.SetOutput(stderr)
 	out := fs.String("out", "deploy", "directory to write under, laid out like deploy/")
 	sloFile := fs.String("slo", "", "SLO spec file (apiVersion: llmprobe/v1) overriding the built-in defaults")
+	alerting := fs.String("alerting", alertingPrometheus,
+		"which alerting to ship: prometheus (rules and Alertmanager config), grafana (Grafana-managed rules, contact points and policies under grafana/provisioning/alerting), or both")
 	profileName := fs.String("profile", slo.ProfileDefaultName,
 		"default: production windows; test: every window, `for` and interval 60 times shorter, for end-to-end tests")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: llmprobe generate [--out DIR] [--slo FILE] [--profile default|test]\n\n")
+		fmt.Fprintf(stderr, "usage: llmprobe generate [--out DIR] [--slo FILE] [--profile default|test] [--alerting prometheus|grafana|both]\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -42,6 +49,10 @@ func runGenerate(ctx context.Context, args []string, env func(string) string, st
 	}
 	if *out == "" {
 		return usagef("--out must name a directory")
+	}
+	shipPrometheus, shipGrafana, err := parseAlerting(*alerting)
+	if err != nil {
+		return err
 	}
 	profile, err := slo.ParseProfile(*profileName)
 	if err != nil {
@@ -66,7 +77,21 @@ func runGenerate(ctx context.Context, args []string, env func(string) string, st
 	if err != nil {
 		return fmt.Errorf("generate dashboards: %w", err)
 	}
-	for _, f := range append(res.Files, boards...) {
+	var files []slo.File
+	for _, f := range res.Files {
+		if shipPrometheus || (f.Path != slo.FileAlertRules && f.Path != slo.FileAlertmanager) {
+			files = append(files, f)
+		}
+	}
+	files = append(files, boards...)
+	if shipGrafana {
+		alerting, err := grafana.Generate(spec, profile, res)
+		if err != nil {
+			return fmt.Errorf("generate Grafana alerting: %w", err)
+		}
+		files = append(files, alerting...)
+	}
+	for _, f := range files {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -80,4 +105,24 @@ func runGenerate(ctx context.Context, args []string, env func(string) string, st
 		fmt.Fprintf(stdout, "wrote %s\n", path)
 	}
 	return nil
+}
+
+// Values of generate --alerting.
+const (
+	alertingPrometheus = "prometheus"
+	alertingGrafana    = "grafana"
+	alertingBoth       = "both"
+)
+
+// parseAlerting says which alerting --alerting ships.
+func parseAlerting(v string) (withPrometheus, withGrafana bool, err error) {
+	switch v {
+	case alertingPrometheus:
+		return true, false, nil
+	case alertingGrafana:
+		return false, true, nil
+	case alertingBoth:
+		return true, true, nil
+	}
+	return false, false, usagef("--alerting: unknown value %q (want %s, %s or %s)", v, alertingPrometheus, alertingGrafana, alertingBoth)
 }

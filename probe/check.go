@@ -29,7 +29,7 @@ func redactedOrEmpty(s Secret) string {
 // keyLike matches strings shaped like provider API keys (sk-..., gsk_...,
 // xai-..., AIza...), masked ones included, so provider messages that echo a
 // key fragment are scrubbed too.
-var keyLike = regexp.MustCompile(`\b(sk|gsk|xai|AIza|sk-ant|sk-or|sk-proj)[-_A-Za-z0-9*.]{6,}`)
+var keyLike = regexp.MustCompile(`\b(?:sk|gsk|xai)[-_][A-Za-z0-9*._-]{6,}|\bAIza[A-Za-z0-9_*-]{10,}`)
 
 // Scrub removes the key and anything shaped like an API key from s.
 func Scrub(s string, key Secret) string {

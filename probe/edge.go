@@ -61,7 +61,7 @@ var originHeaders = []string{
 	"X-Request-Id", "Openai-Processing-Ms", "Openai-Version", "Openai-Organization", "Openai-Project",
 	"Request-Id", "Anthropic-Organization-Id", "X-Should-Retry", "X-Cloud-Trace-Context",
 	"Anthropic-Ratelimit-Requests-Remaining", "Apim-Request-Id", "X-Ratelimit-Remaining-Requests",
-	"X-Ratelimit-Remaining-Req-Minute", "X-Generation-Id", "Server-Timing",
+	"X-Ratelimit-Remaining-Req-Minute", "X-Generation-Id",
 }
 
 func hasOriginHeaders(h http.Header) bool {

@@ -53,7 +53,8 @@ func RuleUID(r slo.Rule) string {
 var valueRef = regexp.MustCompile(`\$value\b`)
 
 // Annotations are a Prometheus rule's annotations as Grafana templates
-// them ($value read from query A), plus the link to the alert's panel.
+// them ($value read from query A, query-listing constructs put in words,
+// see grafanaText), plus the link to the alert's panel.
 func Annotations(r slo.Rule) (map[string]string, error) {
 	panel, ok := dashboards.AlertPanel(r.Alert, r.Labels)
 	if !ok {
@@ -61,7 +62,11 @@ func Annotations(r slo.Rule) (map[string]string, error) {
 	}
 	out := make(map[string]string, len(r.Annotations)+2)
 	for k, v := range r.Annotations {
-		out[k] = valueRef.ReplaceAllString(v, "$$values."+RefQuery+".Value")
+		text, err := grafanaText(v)
+		if err != nil {
+			return nil, fmt.Errorf("alert %s annotation %s: %w", r.Alert, k, err)
+		}
+		out[k] = valueRef.ReplaceAllString(text, "$$values."+RefQuery+".Value")
 	}
 	out[AnnotationDashboardUID] = panel.DashboardUID
 	out[AnnotationPanelID] = strconv.FormatUint(uint64(panel.PanelID), 10)

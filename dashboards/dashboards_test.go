@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
-	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/llmprobe/llmprobe/probe"
 	"github.com/llmprobe/llmprobe/slo"
+	"github.com/llmprobe/llmprobe/slo/slotest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -31,23 +31,7 @@ func defaultOptions() Options { return DefaultOptions(slo.DefaultProfile()) }
 // golden compares got with testdata/name, or rewrites it with -update.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	p := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v: run go test ./dashboards -update", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from what the dashboards render: review the change, then go test ./dashboards -update", p)
-	}
+	slotest.Golden(t, filepath.Join("testdata", name), got, *update)
 }
 
 // goldenName is a generated file's golden file: the dashboard's UID, or

@@ -3,17 +3,17 @@ package slo
 import (
 	"bytes"
 	"flag"
-	"os"
 	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/llmprobe/llmprobe/slo/slotest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata from the generator's output")
@@ -62,40 +62,10 @@ func TestGeneratedFilesMatchTheGoldenFiles(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			for _, f := range c.generate(t).Files {
 				golden := goldenPath(c.name, f.Path)
-				if *update {
-					if err := os.WriteFile(golden, f.Data, 0o644); err != nil {
-						t.Fatal(err)
-					}
-					continue
-				}
-				want, err := os.ReadFile(golden)
-				if err != nil {
-					t.Fatalf("%v (run go test ./slo/ -update to create it)", err)
-				}
-				if !bytes.Equal(f.Data, want) {
-					t.Errorf("%s differs from %s (run go test ./slo/ -update and review the diff)\n%s", f.Path, golden, firstDiff(f.Data, want))
-				}
+				slotest.Golden(t, golden, f.Data, *update)
 			}
 		})
 	}
-}
-
-// firstDiff shows the first line where got and want differ.
-func firstDiff(got, want []byte) string {
-	g, w := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
-	for i := 0; i < len(g) || i < len(w); i++ {
-		var gl, wl string
-		if i < len(g) {
-			gl = g[i]
-		}
-		if i < len(w) {
-			wl = w[i]
-		}
-		if gl != wl {
-			return "line " + strconv.Itoa(i+1) + ":\n got: " + gl + "\nwant: " + wl
-		}
-	}
-	return ""
 }
 
 func TestGenerateIsDeterministic(t *testing.T) {

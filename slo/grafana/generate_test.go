@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"maps"
-	"os"
 	"path"
 	"path/filepath"
 	"reflect"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/llmprobe/llmprobe/dashboards"
 	"github.com/llmprobe/llmprobe/slo"
+	"github.com/llmprobe/llmprobe/slo/slotest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata from the generator's output")
@@ -87,19 +87,7 @@ func TestGeneratedFilesMatchTheGoldenFiles(t *testing.T) {
 			}
 			for _, f := range files {
 				golden := goldenPath(c.name, f.Path)
-				if *update {
-					if err := os.WriteFile(golden, f.Data, 0o644); err != nil {
-						t.Fatal(err)
-					}
-					continue
-				}
-				want, err := os.ReadFile(golden)
-				if err != nil {
-					t.Fatalf("%v (run go test ./slo/grafana/ -update to create it)", err)
-				}
-				if !bytes.Equal(f.Data, want) {
-					t.Errorf("%s differs from %s (run go test ./slo/grafana/ -update and review the diff)", f.Path, golden)
-				}
+				slotest.Golden(t, golden, f.Data, *update)
 			}
 		})
 	}

@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,81 +23,6 @@ import (
 )
 
 const e2eKey = "sk-e2e-5d1c-NOT-FOR-LOGS"
-
-// webhook is the Alertmanager receiver of the test: it keeps every
-// notification with the time it arrived.
-type webhook struct {
-	mu    sync.Mutex
-	got   []notification
-	srv   *httptest.Server
-	start time.Time
-}
-
-type notification struct {
-	at     time.Time
-	Status string `json:"status"`
-	Alerts []struct {
-		Status      string            `json:"status"`
-		Labels      map[string]string `json:"labels"`
-		Annotations map[string]string `json:"annotations"`
-	} `json:"alerts"`
-}
-
-func newWebhook(t *testing.T) *webhook {
-	w := &webhook{start: time.Now()}
-	w.srv = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		var n notification
-		if err := json.NewDecoder(r.Body).Decode(&n); err != nil {
-			http.Error(rw, err.Error(), http.StatusBadRequest)
-			return
-		}
-		n.at = time.Now()
-		w.mu.Lock()
-		w.got = append(w.got, n)
-		w.mu.Unlock()
-	}))
-	t.Cleanup(w.srv.Close)
-	return w
-}
-
-// find returns when the first notification matching alert labels and
-// status arrived after since, and the matching alerts.
-func (w *webhook) find(status string, since time.Time, labels map[string]string) (time.Time, int) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	for _, n := range w.got {
-		if n.at.Before(since) {
-			continue
-		}
-		count := 0
-		for _, a := range n.Alerts {
-			if a.Status != status {
-				continue
-			}
-			match := true
-			for k, v := range labels {
-				if a.Labels[k] != v {
-					match = false
-				}
-			}
-			if match {
-				count++
-			}
-		}
-		if count > 0 {
-			return n.at, count
-		}
-	}
-	return time.Time{}, 0
-}
-
-// all returns every notification body, for failure messages and key scans.
-func (w *webhook) all() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	b, _ := json.Marshal(w.got)
-	return string(b)
-}
 
 func freeAddr(t *testing.T) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -203,12 +127,12 @@ func TestEndToEndIncidentsAlertAndResolve(t *testing.T) {
 	slotest.Binary(t, []string{"prometheus"}, "prometheus")
 	slotest.Binary(t, []string{"prometheus-alertmanager", "alertmanager"}, "prometheus-alertmanager")
 	bin := buildBinary(t)
-	hook := newWebhook(t)
+	hook := slotest.NewWebhook(t)
 	regions := []string{"eu-west", "us-east", "ap-south"}
 
 	gen := t.TempDir()
 	spec := filepath.Join(gen, "slo.yaml")
-	os.WriteFile(spec, []byte("apiVersion: llmprobe/v1\nregionNames: [eu-west, us-east, ap-south]\nproviders: [openai, anthropic, gemini]\nalertmanager:\n  webhookURL: "+hook.srv.URL+"/alerts\n"), 0o644)
+	os.WriteFile(spec, []byte("apiVersion: llmprobe/v1\nregionNames: [eu-west, us-east, ap-south]\nproviders: [openai, anthropic, gemini]\nalertmanager:\n  webhookURL: "+hook.URL+"/alerts\n"), 0o644)
 	if out, err := exec.Command(bin, "generate", "--profile", "test", "--slo", spec, "--out", gen).CombinedOutput(); err != nil {
 		t.Fatalf("generate: %v\n%s", err, out)
 	}
@@ -265,7 +189,7 @@ func TestEndToEndIncidentsAlertAndResolve(t *testing.T) {
 		}
 		expr := fmt.Sprintf(`ALERTS{alertname=%q,alertstate="firing",%s}`, name, strings.Join(sel, ","))
 		if v, ok := prom.WaitFor(t, expr, timeout, func(v model.Vector) bool { return len(v) > 0 }); !ok {
-			t.Fatalf("%s never fired: %v\nwebhook: %s", expr, v, hook.all())
+			t.Fatalf("%s never fired: %v\nwebhook: %s", expr, v, hook.String())
 		}
 		return time.Now()
 	}
@@ -273,12 +197,12 @@ func TestEndToEndIncidentsAlertAndResolve(t *testing.T) {
 		t.Helper()
 		deadline := time.Now().Add(timeout)
 		for time.Now().Before(deadline) {
-			if at, n := hook.find(status, since, labels); n > 0 {
+			if at, n := hook.Find(status, since, labels); n > 0 {
 				return at, n
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
-		t.Fatalf("no %s notification for %v within %s; got %s", status, labels, timeout, hook.all())
+		t.Fatalf("no %s notification for %v within %s; got %s", status, labels, timeout, hook.String())
 		return time.Time{}, 0
 	}
 
@@ -298,7 +222,7 @@ func TestEndToEndIncidentsAlertAndResolve(t *testing.T) {
 	}
 	time.Sleep(5 * time.Second) // let any wrongly uninhibited page arrive
 	for _, p := range []string{"openai", "anthropic"} {
-		if _, n := hook.find("firing", injected, map[string]string{"alertname": "LLMProbeErrorBudgetBurn", "provider": p, "layer": "edge", "severity": "page"}); n > 0 {
+		if _, n := hook.Find("firing", injected, map[string]string{"alertname": "LLMProbeErrorBudgetBurn", "provider": p, "layer": "edge", "severity": "page"}); n > 0 {
 			t.Errorf("%s's edge page was delivered: the shared-edge incident must inhibit it", p)
 		}
 	}
@@ -318,7 +242,7 @@ func TestEndToEndIncidentsAlertAndResolve(t *testing.T) {
 	tl.mark("LLMProbeErrorBudgetBurn{openai, origin, page} firing", waitAlert("LLMProbeErrorBudgetBurn", map[string]string{"provider": "openai", "layer": "origin", "severity": "page"}, 90*time.Second))
 	at, _ = waitDelivery("firing", injected, page, 60*time.Second)
 	tl.mark("delivered to the webhook", at)
-	if _, n := hook.find("firing", injected, map[string]string{"alertname": "LLMProbeErrorBudgetBurn", "provider": "anthropic", "severity": "page"}); n > 0 {
+	if _, n := hook.Find("firing", injected, map[string]string{"alertname": "LLMProbeErrorBudgetBurn", "provider": "anthropic", "severity": "page"}); n > 0 {
 		t.Error("anthropic paged during an OpenAI-only outage")
 	}
 	recovered = time.Now()
@@ -327,7 +251,7 @@ func TestEndToEndIncidentsAlertAndResolve(t *testing.T) {
 	at, _ = waitDelivery("resolved", recovered, page, 120*time.Second)
 	tl.mark("page resolved at the webhook", at)
 
-	everything := hook.all()
+	everything := hook.String()
 	for _, l := range workerLogs {
 		everything += l.String()
 	}

@@ -2,25 +2,21 @@ package slo
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/llmprobe/llmprobe/slo/slotest"
 )
 
 // alertmanagerFile returns the generated Alertmanager configuration of res.
@@ -123,44 +119,6 @@ func TestAlertmanagerRoutesPageAndTicketAlertsToTheirReceivers(t *testing.T) {
 	}
 }
 
-// webhookSink records the alerts Alertmanager delivers, by a key of their
-// labels.
-type webhookSink struct {
-	mu     sync.Mutex
-	alerts map[string]bool
-}
-
-func (s *webhookSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	var msg struct {
-		Alerts []struct {
-			Status string            `json:"status"`
-			Labels map[string]string `json:"labels"`
-		} `json:"alerts"`
-	}
-	if err := json.NewDecoder(r.Body).Decode(&msg); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, a := range msg.Alerts {
-		if a.Status == "firing" {
-			s.alerts[alertKey(a.Labels)] = true
-		}
-	}
-}
-
-func (s *webhookSink) delivered() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []string
-	for k := range s.alerts {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // alertKey names an alert by its alertname and the labels that tell the
 // test's alerts apart.
 func alertKey(labels map[string]string) string {
@@ -180,40 +138,27 @@ func alertKey(labels map[string]string) string {
 // regional alert of a region whose own network is down are inhibited; the
 // rest are delivered.
 func TestAlertmanagerDeliversWhatNoIncidentExplains(t *testing.T) {
-	am := lookTool(t, "prometheus-alertmanager", "prometheus-alertmanager")
-	sink := &webhookSink{alerts: map[string]bool{}}
-	hook := httptest.NewServer(sink)
-	t.Cleanup(hook.Close)
-
+	hook := slotest.NewWebhook(t)
 	spec := DefaultSpec(TestProfile())
 	spec.Alertmanager.WebhookURL = hook.URL + "/alerts"
 	res, err := Generate(spec, TestProfile())
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, path.Base(FileAlertmanager))
-	if err := os.WriteFile(cfg, alertmanagerFile(t, res), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	addr := freeLoopbackAddr(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, am, "--config.file="+cfg, "--storage.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr, "--cluster.listen-address=")
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cancel() // kills the Alertmanager this test started
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("alertmanager log:\n%s", logs.String())
+	base := slotest.StartAlertmanager(t, string(alertmanagerFile(t, res))).URL
+	// delivered names the firing alerts that reached the webhook.
+	delivered := func() []string {
+		seen := map[string]bool{}
+		for _, a := range hook.Alerts("firing") {
+			seen[alertKey(a.Labels)] = true
 		}
-	})
-	base := "http://" + addr
-	waitReady(t, base+"/-/ready")
+		out := make([]string, 0, len(seen))
+		for k := range seen {
+			out = append(out, k)
+		}
+		sort.Strings(out)
+		return out
+	}
 
 	type alert map[string]string
 	common := func(a alert) alert { a["check"] = "reach"; return a }
@@ -257,11 +202,11 @@ func TestAlertmanagerDeliversWhatNoIncidentExplains(t *testing.T) {
 	// for the expected deliveries, then a little longer for any that
 	// should not come.
 	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) && len(sink.delivered()) < len(want) {
+	for time.Now().Before(deadline) && len(delivered()) < len(want) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	time.Sleep(3 * time.Second)
-	if got := sink.delivered(); !slices.Equal(got, want) {
+	if got := delivered(); !slices.Equal(got, want) {
 		t.Errorf("delivered:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 	}
 
@@ -296,33 +241,4 @@ func TestAlertmanagerDeliversWhatNoIncidentExplains(t *testing.T) {
 	if !slices.Equal(inhibited, wantInhibited) {
 		t.Errorf("inhibited:\n  %s\nwant:\n  %s", strings.Join(inhibited, "\n  "), strings.Join(wantInhibited, "\n  "))
 	}
-}
-
-// freeLoopbackAddr returns a loopback address with a port that was free a
-// moment ago.
-func freeLoopbackAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
-
-func waitReady(t *testing.T, url string) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		resp, err := http.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatal(fmt.Sprintf("%s did not become ready", url))
 }

@@ -18,9 +18,18 @@ import (
 
 const testKey = "sk-test-0123456789abcdef-SECRET"
 
+// roomy is the timeout of a probe that must not time out: it only catches a
+// hang, so a loaded machine (CI runs -race on two shared cores, where even
+// loading the system's certificate pool takes a while) never trips it.
+const roomy = time.Minute
+
+// stallTimeout is the timeout of a probe that must end by its timeout after
+// the exchange began: long enough that connect and TLS always finish first.
+const stallTimeout = 3 * time.Second
+
 func openAIChat(base string) Check {
 	p, _ := LookupProvider("openai")
-	return Check{Provider: p, Kind: KindChat, Model: "gpt-4o-mini", BaseURL: base, APIKey: testKey, Region: "test", Timeout: 5 * time.Second}
+	return Check{Provider: p, Kind: KindChat, Model: "gpt-4o-mini", BaseURL: base, APIKey: testKey, Region: "test", Timeout: roomy}
 }
 
 func writeOpenAIReply(w http.ResponseWriter) {
@@ -196,14 +205,15 @@ func TestProbeTransportFailures(t *testing.T) {
 		resolver bool
 		outcome  Outcome
 		reason   Reason
+		timeout  time.Duration // roomy when zero: only the stall waits for it
 	}{
-		{"a name that does not resolve is the network's DNS", func(*testing.T) string { return "https://api.nxdomain.test/v1" }, true, OutcomeNetworkError, ReasonDNS},
-		{"a refused connection is the network", refused, false, OutcomeNetworkError, ReasonConnectRefused},
-		{"a TLS alert after connect is the edge", tlsAlert, false, OutcomeEdgeError, ReasonTLSHandshake},
-		{"a certificate this probe does not trust is the edge's TLS", untrusted, false, OutcomeEdgeError, ReasonTLSCertificate},
-		{"a reset after connect before headers is the edge", hijack(true), false, OutcomeEdgeError, ReasonConnectionReset},
-		{"a clean close after connect before headers is the edge", hijack(false), false, OutcomeEdgeError, ReasonConnectionReset},
-		{"no headers before the timeout is the origin", stall, false, OutcomeOriginError, ReasonTTFBTimeout},
+		{"a name that does not resolve is the network's DNS", func(*testing.T) string { return "https://api.nxdomain.test/v1" }, true, OutcomeNetworkError, ReasonDNS, 0},
+		{"a refused connection is the network", refused, false, OutcomeNetworkError, ReasonConnectRefused, 0},
+		{"a TLS alert after connect is the edge", tlsAlert, false, OutcomeEdgeError, ReasonTLSHandshake, 0},
+		{"a certificate this probe does not trust is the edge's TLS", untrusted, false, OutcomeEdgeError, ReasonTLSCertificate, 0},
+		{"a reset after connect before headers is the edge", hijack(true), false, OutcomeEdgeError, ReasonConnectionReset, 0},
+		{"a clean close after connect before headers is the edge", hijack(false), false, OutcomeEdgeError, ReasonConnectionReset, 0},
+		{"no headers before the timeout is the origin", stall, false, OutcomeOriginError, ReasonTTFBTimeout, stallTimeout},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -212,7 +222,9 @@ func TestProbeTransportFailures(t *testing.T) {
 				p.Resolver = fakeDNS(t)
 			}
 			c := openAIChat(tt.base(t))
-			c.Timeout = 300 * time.Millisecond
+			if tt.timeout != 0 {
+				c.Timeout = tt.timeout
+			}
 			res := p.Probe(context.Background(), c)
 			if res.Outcome != tt.outcome || res.Reason != tt.reason {
 				t.Fatalf("got %s/%s (%s), want %s/%s", res.Outcome, res.Reason, res.Error, tt.outcome, tt.reason)
@@ -313,7 +325,7 @@ func TestProbeStreamStallIsAnOriginStreamError(t *testing.T) {
 	srv := httptest.NewServer(sseHandler(done, 0, openAIStream, 2))
 	defer func() { close(done); srv.Close() }()
 	c := openAIChat(srv.URL + "/v1")
-	c.Kind, c.Timeout = KindStream, 300*time.Millisecond
+	c.Kind, c.Timeout = KindStream, stallTimeout
 	res := (&Prober{}).Probe(context.Background(), c)
 	if res.Outcome != OutcomeOriginError || res.Reason != ReasonStreamError || !strings.Contains(res.Error, "stalled") {
 		t.Fatalf("got %s/%s (%s), want origin_error/stream_error, stalled", res.Outcome, res.Reason, res.Error)

@@ -77,7 +77,7 @@ func startScheduler(t *testing.T, s *Scheduler) (stop func()) {
 			if err != nil {
 				t.Errorf("Run: %v", err)
 			}
-		case <-time.After(10 * time.Second):
+		case <-time.After(time.Minute):
 			t.Fatal("Run did not return after its context was cancelled")
 		}
 	}

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	pt "github.com/llmprobe/llmprobe/probe/providertest"
 )
@@ -106,9 +105,9 @@ func TestEveryFaultKindOverHTTPAndHTTPSForEveryProvider(t *testing.T) {
 func checkFault(t *testing.T, kind pt.FaultKind, w want, useTLS bool, provider string) {
 	s := newServer(t, useTLS, pt.Options{})
 	s.Inject(provider, pt.Fault{Kind: kind})
-	timeout := 5 * time.Second
+	timeout := roomy
 	if kind == pt.StallBeforeHeaders || kind == pt.StallMidStream {
-		timeout = 150 * time.Millisecond
+		timeout = stallTimeout
 	}
 	if kind == pt.TLSHandshakeFailure {
 		// The rule must name "" or any provider: the listener cannot see paths.

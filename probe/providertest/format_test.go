@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	pt "github.com/llmprobe/llmprobe/probe/providertest"
 )
@@ -72,7 +71,7 @@ func TestStructuredCloudflareErrorsFollowTheAcceptHeader(t *testing.T) {
 				if a.accept != "" {
 					req.Header.Set("Accept", a.accept)
 				}
-				got := do(t, s, req, 5*time.Second)
+				got := do(t, s, req, roomy)
 				if got.err != nil {
 					t.Fatal(got.err)
 				}
@@ -121,7 +120,7 @@ func TestHTMLOnlyKindsIgnoreFormat(t *testing.T) {
 				s.InjectN("openai", pt.Fault{Kind: kind, Format: format}, 1)
 				req := chatRequest(t, s, "openai", "test-key", false)
 				req.Header.Set("Accept", "application/json")
-				got := do(t, s, req, 5*time.Second)
+				got := do(t, s, req, roomy)
 				if got.err != nil || !strings.HasPrefix(got.resp.Header.Get("Content-Type"), "text/html") {
 					t.Errorf("%v %v, want HTML", got.resp, got.err)
 				}
@@ -148,7 +147,7 @@ func TestBrandedPagesMarkWhereCloudflarePutsTheFault(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.kind.String(), func(t *testing.T) {
 			s.InjectN("anthropic", pt.Fault{Kind: c.kind}, 1)
-			got := do(t, s, chatRequest(t, s, "anthropic", "test-key", false), 5*time.Second)
+			got := do(t, s, chatRequest(t, s, "anthropic", "test-key", false), roomy)
 			if got.err != nil {
 				t.Fatal(got.err)
 			}
@@ -174,13 +173,13 @@ func TestBrandedPagesMarkWhereCloudflarePutsTheFault(t *testing.T) {
 func TestChallengeAndPolicyPagesCarryTheirMarkers(t *testing.T) {
 	s := newServer(t, false, pt.Options{})
 	s.InjectN("openai", pt.Fault{Kind: pt.CFChallenge}, 1)
-	got := do(t, s, chatRequest(t, s, "openai", "test-key", false), 5*time.Second)
+	got := do(t, s, chatRequest(t, s, "openai", "test-key", false), roomy)
 	if got.resp.Header.Get("Cf-Mitigated") != "challenge" || !strings.Contains(got.body, "<title>Just a moment...</title>") ||
 		!strings.Contains(got.body, "_cf_chl_opt") {
 		t.Errorf("challenge: %v %.300s", got.resp.Header, got.body)
 	}
 	s.InjectN("openai", pt.Fault{Kind: pt.CF1015}, 1)
-	got = do(t, s, chatRequest(t, s, "openai", "test-key", false), 5*time.Second)
+	got = do(t, s, chatRequest(t, s, "openai", "test-key", false), roomy)
 	if got.resp.Header.Get("Retry-After") != "30" || got.resp.Header.Get("X-Ratelimit-Remaining-Requests") != "" {
 		t.Errorf("1015: %v", got.resp.Header)
 	}
@@ -193,7 +192,7 @@ func TestOpenAIEdgeJSONMatchesTheCapturedBytes(t *testing.T) {
 		pt.OpenAICFGatewayTimeout: `{"error":{"code":524,"message":"Gateway timeout.","param":null,"type":"cf_gateway_timeout"}}`,
 	} {
 		s.InjectN("openai", pt.Fault{Kind: kind}, 1)
-		got := do(t, s, chatRequest(t, s, "openai", "test-key", false), 5*time.Second)
+		got := do(t, s, chatRequest(t, s, "openai", "test-key", false), roomy)
 		if got.err != nil || got.body != want || got.resp.Header.Get("Content-Length") != strconv.Itoa(len(want)) {
 			t.Errorf("%s: %q %v, want %q", kind, got.body, got.err, want)
 		}

@@ -18,7 +18,7 @@ func statuses(t *testing.T, s *pt.Server, provider string, n int) []int {
 	t.Helper()
 	out := make([]int, n)
 	for i := range out {
-		got := do(t, s, chatRequest(t, s, provider, "test-key", false), 5*time.Second)
+		got := do(t, s, chatRequest(t, s, provider, "test-key", false), roomy)
 		if got.err != nil {
 			t.Fatalf("request %d: %v", i, got.err)
 		}
@@ -109,7 +109,7 @@ func TestInjectForFollowsTheInjectedClock(t *testing.T) {
 	}
 	// The fake clock also shows in Cloudflare's problem JSON timestamp.
 	s.Inject("", pt.Fault{Kind: pt.CF522, Format: pt.FormatJSON})
-	got := do(t, s, chatRequest(t, s, "openai", "test-key", false), 5*time.Second)
+	got := do(t, s, chatRequest(t, s, "openai", "test-key", false), roomy)
 	if got.err != nil || !strings.Contains(got.body, `"timestamp":"2026-04-20T17:14:00Z"`) {
 		t.Errorf("problem JSON %q %v", got.body, got.err)
 	}
@@ -122,7 +122,7 @@ func TestDelayIsHonouredAndHealthyButSlowIsPossible(t *testing.T) {
 	s.InjectN("anthropic", pt.Fault{Kind: pt.CF522, Delay: delay}, 1)
 	for provider, status := range map[string]int{"openai": 200, "anthropic": 522} {
 		start := time.Now()
-		got := do(t, s, chatRequest(t, s, provider, "test-key", false), 5*time.Second)
+		got := do(t, s, chatRequest(t, s, provider, "test-key", false), roomy)
 		if got.err != nil || got.resp.StatusCode != status {
 			t.Fatalf("%s: %v %v", provider, got.resp, got.err)
 		}
@@ -133,7 +133,7 @@ func TestDelayIsHonouredAndHealthyButSlowIsPossible(t *testing.T) {
 	}
 	// openai-processing-ms includes the origin's slowness.
 	s.InjectN("openai", pt.Fault{Delay: delay}, 1)
-	got := do(t, s, chatRequest(t, s, "openai", "test-key", false), 5*time.Second)
+	got := do(t, s, chatRequest(t, s, "openai", "test-key", false), roomy)
 	if ms := got.resp.Header.Get("Openai-Processing-Ms"); len(ms) < 3 {
 		t.Errorf("openai-processing-ms %q, want >= 100", ms)
 	}
@@ -172,7 +172,7 @@ func TestConcurrentInjectionAndRequestsAreSafe(t *testing.T) {
 func TestTLSHandshakeFailureAppliesToTheWholeEdgeAndCountsHandshakes(t *testing.T) {
 	s := newServer(t, true, pt.Options{})
 	// Warm a keep-alive connection first: injecting must not leave it usable.
-	if got := do(t, s, reachRequest(t, s, "gemini", "test-key"), 5*time.Second); got.err != nil {
+	if got := do(t, s, reachRequest(t, s, "gemini", "test-key"), roomy); got.err != nil {
 		t.Fatal(got.err)
 	}
 	s.InjectN("openai", pt.Fault{Kind: pt.TLSHandshakeFailure}, 2)
@@ -180,7 +180,7 @@ func TestTLSHandshakeFailureAppliesToTheWholeEdgeAndCountsHandshakes(t *testing.
 	for range 4 {
 		// A request to another provider fails too: the path is unknown
 		// before the handshake.
-		got := do(t, s, chatRequest(t, s, "gemini", "test-key", false), 5*time.Second)
+		got := do(t, s, chatRequest(t, s, "gemini", "test-key", false), roomy)
 		if got.err != nil {
 			if !strings.Contains(got.err.Error(), "handshake failure") {
 				t.Fatalf("error %v, want a handshake failure", got.err)
@@ -191,7 +191,7 @@ func TestTLSHandshakeFailureAppliesToTheWholeEdgeAndCountsHandshakes(t *testing.
 	if failed != 2 {
 		t.Errorf("%d handshakes failed, want exactly the 2 injected", failed)
 	}
-	if got := do(t, s, reachRequest(t, s, "gemini", "test-key"), 5*time.Second); got.err != nil {
+	if got := do(t, s, reachRequest(t, s, "gemini", "test-key"), roomy); got.err != nil {
 		t.Errorf("after the injected handshakes: %v", got.err)
 	}
 }
@@ -201,7 +201,7 @@ func TestHandshakeFailureCanArriveLate(t *testing.T) {
 	const delay = 80 * time.Millisecond
 	s.InjectN("", pt.Fault{Kind: pt.TLSHandshakeFailure, Delay: delay}, 1)
 	start := time.Now()
-	got := do(t, s, reachRequest(t, s, "openai", ""), 5*time.Second)
+	got := do(t, s, reachRequest(t, s, "openai", ""), roomy)
 	if got.err == nil || time.Since(start) < delay {
 		t.Errorf("err %v after %v", got.err, time.Since(start))
 	}
@@ -210,7 +210,7 @@ func TestHandshakeFailureCanArriveLate(t *testing.T) {
 func TestCloudflareHeadersAreOnReachAnswersToo(t *testing.T) {
 	s := newServer(t, false, pt.Options{})
 	req, _ := http.NewRequest(http.MethodGet, s.BaseURL("anthropic")+"/v1/models", nil)
-	got := do(t, s, req, 5*time.Second)
+	got := do(t, s, req, roomy)
 	if got.err != nil || got.resp.StatusCode != 401 || got.resp.Header.Get("Server") != "cloudflare" ||
 		got.resp.Header.Get("Request-Id") == "" || got.resp.Header.Get("X-Should-Retry") != "false" {
 		t.Errorf("%v %v", got.resp, got.err)

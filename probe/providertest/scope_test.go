@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/llmprobe/llmprobe/probe/providertest"
 )
@@ -17,10 +16,10 @@ func TestScopedFaultHitsOnlyItsPartOfTheAPI(t *testing.T) {
 	models.Header.Set("Authorization", "Bearer test-key")
 	chat, _ := http.NewRequest(http.MethodPost, s.BaseURL("openai")+"/chat/completions", strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"hi"}],"max_tokens":1}`))
 	chat.Header.Set("Authorization", "Bearer test-key")
-	if got := do(t, s, models, 2*time.Second); got.err != nil || got.resp.StatusCode != 200 {
+	if got := do(t, s, models, roomy); got.err != nil || got.resp.StatusCode != 200 {
 		t.Fatalf("models during an inference outage: %v %v", got.err, got.resp)
 	}
-	if got := do(t, s, chat, 2*time.Second); got.err != nil || got.resp.StatusCode != 503 {
+	if got := do(t, s, chat, roomy); got.err != nil || got.resp.StatusCode != 503 {
 		t.Fatalf("chat during an inference outage: %v", got.err)
 	}
 	if f := (providertest.Fault{Kind: providertest.Origin503, Scope: providertest.ScopeInference}); f.String() != "origin_503 on inference" {

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	pt "github.com/llmprobe/llmprobe/probe/providertest"
 )
@@ -47,7 +46,7 @@ func TestKeylessWrongAndRightKeyPerProvider(t *testing.T) {
 			}
 			t.Run(name+" "+sc.name, func(t *testing.T) {
 				for _, req := range []*http.Request{reachRequest(t, s, c.provider, c.key), chatRequest(t, s, c.provider, c.key, false)} {
-					got := do(t, s, req, 5*time.Second)
+					got := do(t, s, req, roomy)
 					if got.err != nil {
 						t.Fatal(got.err)
 					}
@@ -73,7 +72,7 @@ func TestKeylessWrongAndRightKeyPerProvider(t *testing.T) {
 func TestGeminiAcceptsTheKeyInTheQuery(t *testing.T) {
 	s := newServer(t, false, pt.Options{APIKey: "k1"})
 	req, _ := http.NewRequest(http.MethodGet, s.BaseURL("gemini")+"/v1beta/models?key=k1", nil)
-	if got := do(t, s, req, 5*time.Second); got.err != nil || got.resp.StatusCode != 200 {
+	if got := do(t, s, req, roomy); got.err != nil || got.resp.StatusCode != 200 {
 		t.Fatalf("got %v %v", got.resp, got.err)
 	}
 }
@@ -82,7 +81,7 @@ func TestHealthyAnswersCarryPongUsageAndOriginHeaders(t *testing.T) {
 	s := newServer(t, false, pt.Options{})
 	for _, provider := range providers {
 		t.Run(provider, func(t *testing.T) {
-			got := do(t, s, chatRequest(t, s, provider, "test-key", false), 5*time.Second)
+			got := do(t, s, chatRequest(t, s, provider, "test-key", false), roomy)
 			if got.err != nil || got.resp.StatusCode != 200 {
 				t.Fatalf("%v %v", got.resp, got.err)
 			}
@@ -161,7 +160,7 @@ func TestEdgeModesStampTheirOwnHeaders(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			s := newServer(t, false, c.opts)
-			got := do(t, s, chatRequest(t, s, c.provider, "test-key", false), 5*time.Second)
+			got := do(t, s, chatRequest(t, s, c.provider, "test-key", false), roomy)
 			if got.err != nil {
 				t.Fatal(got.err)
 			}
@@ -187,7 +186,7 @@ func TestGoogleFrontEndPagesHaveNoScaffoldingServer(t *testing.T) {
 		t.Run(string(edge), func(t *testing.T) {
 			s := newServer(t, false, pt.Options{Edge: edge})
 			s.Inject("gemini", pt.Fault{Kind: pt.GFE502})
-			got := do(t, s, chatRequest(t, s, "gemini", "test-key", false), 5*time.Second)
+			got := do(t, s, chatRequest(t, s, "gemini", "test-key", false), roomy)
 			if got.err != nil {
 				t.Fatal(got.err)
 			}
@@ -215,7 +214,7 @@ func TestUnknownPathsGetTheProvidersNotFoundAndUnknownPrefixesPlain404(t *testin
 	for _, c := range cases {
 		t.Run(c.path, func(t *testing.T) {
 			req, _ := http.NewRequest(http.MethodGet, s.URL()+c.path, nil)
-			got := do(t, s, req, 5*time.Second)
+			got := do(t, s, req, roomy)
 			if got.err != nil || got.resp.StatusCode != 404 || !strings.HasPrefix(got.resp.Header.Get("Content-Type"), c.ctype) ||
 				!strings.Contains(got.body, c.contains) {
 				t.Errorf("got %v %q %v, want 404 %s with %q", got.resp, got.body, got.err, c.ctype, c.contains)
@@ -237,7 +236,7 @@ func TestBaseURLShapesAndRegisteredCompatibleIDs(t *testing.T) {
 	if !strings.HasPrefix(s.URL(), "http://127.0.0.1:") {
 		t.Errorf("URL %q is not on 127.0.0.1", s.URL())
 	}
-	got := do(t, s, chatRequest(t, s, "local-llm", "test-key", false), 5*time.Second)
+	got := do(t, s, chatRequest(t, s, "local-llm", "test-key", false), roomy)
 	if got.err != nil || got.resp.StatusCode != 200 || s.Requests("local-llm") != 1 {
 		t.Errorf("a registered id is not served: %v %v, %d requests", got.resp, got.err, s.Requests("local-llm"))
 	}
@@ -246,11 +245,11 @@ func TestBaseURLShapesAndRegisteredCompatibleIDs(t *testing.T) {
 func TestRequestsCountsPerProviderAndInTotal(t *testing.T) {
 	s := newServer(t, false, pt.Options{})
 	for range 3 {
-		do(t, s, reachRequest(t, s, "openai", ""), 5*time.Second)
+		do(t, s, reachRequest(t, s, "openai", ""), roomy)
 	}
-	do(t, s, reachRequest(t, s, "gemini", ""), 5*time.Second)
+	do(t, s, reachRequest(t, s, "gemini", ""), roomy)
 	req, _ := http.NewRequest(http.MethodGet, s.URL()+"/favicon.ico", nil)
-	do(t, s, req, 5*time.Second)
+	do(t, s, req, roomy)
 	if s.Requests("openai") != 3 || s.Requests("gemini") != 1 || s.Requests("anthropic") != 0 || s.Requests("") != 5 {
 		t.Errorf("openai %d gemini %d anthropic %d all %d; want 3 1 0 5",
 			s.Requests("openai"), s.Requests("gemini"), s.Requests("anthropic"), s.Requests(""))
@@ -317,7 +316,7 @@ func TestUnstartedServerServesAfterStart(t *testing.T) {
 		t.Errorf("URL before Start = %q", s.URL())
 	}
 	s.StartTLS()
-	got := do(t, s, reachRequest(t, s, "anthropic", "test-key"), 5*time.Second)
+	got := do(t, s, reachRequest(t, s, "anthropic", "test-key"), roomy)
 	if got.err != nil || got.resp.StatusCode != 200 {
 		t.Fatalf("%v %v", got.resp, got.err)
 	}
@@ -353,7 +352,7 @@ func TestBadRequestBodiesGetTheProvidersValidationError(t *testing.T) {
 			for k, v := range c.header {
 				req.Header.Set(k, v)
 			}
-			got := do(t, s, req, 5*time.Second)
+			got := do(t, s, req, roomy)
 			if got.err != nil || got.resp.StatusCode != 400 || !strings.Contains(got.body, c.contains) {
 				t.Errorf("%v %q %v, want 400 with %q", got.resp, got.body, got.err, c.contains)
 			}
@@ -371,7 +370,7 @@ func TestAzureRoutesWorkWithAndWithoutTheOpenAISegment(t *testing.T) {
 		} {
 			req, _ := http.NewRequest(c.method, root+c.path, strings.NewReader(c.body))
 			req.Header.Set("api-key", "test-key")
-			got := do(t, s, req, 5*time.Second)
+			got := do(t, s, req, roomy)
 			if got.err != nil || got.resp.StatusCode != 200 {
 				t.Errorf("%s %s: %v %q %v", c.method, root+c.path, got.resp, got.body, got.err)
 			}
@@ -379,7 +378,7 @@ func TestAzureRoutesWorkWithAndWithoutTheOpenAISegment(t *testing.T) {
 	}
 	req, _ := http.NewRequest(http.MethodGet, s.BaseURL("azure")+"/openai/models", nil)
 	req.Header.Set("api-key", "test-key")
-	if got := do(t, s, req, 5*time.Second); got.err != nil || got.resp.StatusCode != 404 {
+	if got := do(t, s, req, roomy); got.err != nil || got.resp.StatusCode != 404 {
 		t.Errorf("without api-version: %v %v, want 404", got.resp, got.err)
 	}
 }

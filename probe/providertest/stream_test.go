@@ -131,7 +131,7 @@ func TestGeminiStreamsUseCRLFAndNonSSEStreamsAreOneJSONArray(t *testing.T) {
 	}
 	req := chatRequest(t, s, "gemini", "test-key", true)
 	req.URL.RawQuery = ""
-	got := do(t, s, req, 5*time.Second)
+	got := do(t, s, req, roomy)
 	var chunks []json.RawMessage
 	if err := json.Unmarshal([]byte(got.body), &chunks); err != nil || len(chunks) != 2 {
 		t.Errorf("without alt=sse: %v %s", err, got.body)

@@ -3,7 +3,6 @@ package dashboards
 import (
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -19,15 +18,10 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/table"
 	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
 
+	"github.com/llmprobe/llmprobe/internal/promql"
 	"github.com/llmprobe/llmprobe/probe"
 	"github.com/llmprobe/llmprobe/slo"
 )
-
-// DatasourceUID is the UID of the Prometheus datasource every panel,
-// variable and annotation queries. The provisioning Generate writes creates
-// it; a Grafana that already has a Prometheus can provision the same UID
-// pointing at it.
-const DatasourceUID = "llmprobe-prometheus"
 
 // Tag marks every llmprobe dashboard; the dashboards' link bar lists the
 // dashboards carrying it.
@@ -64,8 +58,6 @@ const (
 	colorOrange  = "orange"
 	colorRed     = "red"
 	colorDarkRed = "dark-red"
-	colorPurple  = "purple"
-	colorBlue    = "blue"
 	colorNoProbe = "transparent"
 )
 
@@ -118,50 +110,13 @@ func (o Options) burnThresholds() []float64 {
 
 // datasource is the reference to the provisioned Prometheus.
 func datasource() common.DataSourceRef {
-	return common.DataSourceRef{Type: cog.ToPtr("prometheus"), Uid: cog.ToPtr(DatasourceUID)}
+	return common.DataSourceRef{Type: cog.ToPtr("prometheus"), Uid: cog.ToPtr(slo.DatasourceUID)}
 }
 
 // ---- PromQL ----
 
 // ref is a template variable as a query uses it.
 func ref(name string) string { return "$" + name }
-
-func eq(label, value string) string  { return label + `="` + value + `"` }
-func neq(label, value string) string { return label + `!="` + value + `"` }
-func re(label, value string) string  { return label + `=~"` + value + `"` }
-
-// anyOf is a regex matching any of values.
-func anyOf(values ...string) string { return strings.Join(values, "|") }
-
-// sel writes a selector: metric{m1, m2}.
-func sel(metric string, matchers ...string) string {
-	if len(matchers) == 0 {
-		return metric
-	}
-	return metric + "{" + strings.Join(matchers, ", ") + "}"
-}
-
-// with appends matchers to a filter without changing it.
-func with(filter []string, matchers ...string) []string {
-	return append(slices.Clone(filter), matchers...)
-}
-
-// by lists labels for by (...) and on (...).
-func by(labels ...string) string { return strings.Join(labels, ", ") }
-
-// increase writes increase(selector[range]).
-func increase(selector, rng string) string { return "increase(" + selector + "[" + rng + "])" }
-
-// rate writes rate(selector[range]).
-func rate(selector, rng string) string { return "rate(" + selector + "[" + rng + "])" }
-
-// sumBy writes sum by (labels) (expr), or sum (expr) with no labels.
-func sumBy(labels, expr string) string {
-	if labels == "" {
-		return "sum (" + expr + ")"
-	}
-	return "sum by (" + labels + ") (" + expr + ")"
-}
 
 // quantile writes histogram_quantile over the rate of a classic histogram's
 // buckets, grouped by labels (le is added).
@@ -170,11 +125,8 @@ func quantile(q float64, histogram string, filter []string, labels string) strin
 	if labels != "" {
 		group = labels + ", le"
 	}
-	return fmt.Sprintf("histogram_quantile(%s, %s)", num(q), sumBy(group, rate(sel(histogram+"_bucket", filter...), rateInterval)))
+	return fmt.Sprintf("histogram_quantile(%s, %s)", promql.Num(q), promql.SumBy(group, promql.Rate(promql.Sel(histogram+"_bucket", filter...), rateInterval)))
 }
-
-// num writes a float the shortest way.
-func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
 // Grafana's interval variables.
 const (
@@ -182,31 +134,19 @@ const (
 	rangeVar     = "$__range"
 )
 
-// validOutcomes are the outcomes that count for availability (all but
-// probe_error), as a regex.
-func validOutcomes() string {
-	var out []string
-	for _, o := range probe.Outcomes {
-		if o != probe.OutcomeProbeError {
-			out = append(out, string(o))
-		}
-	}
-	return anyOf(out...)
-}
-
 // availabilityOverRange is success / valid over the dashboard's time range,
 // from the raw counters, summed by labels.
 func availabilityOverRange(filter []string, labels string) string {
-	success := sumBy(labels, increase(sel(probe.MetricProbesTotal, with(filter, eq(probe.LabelOutcome, string(probe.OutcomeSuccess)))...), rangeVar))
-	valid := sumBy(labels, increase(sel(probe.MetricProbesTotal, with(filter, re(probe.LabelOutcome, validOutcomes()))...), rangeVar))
+	success := promql.SumBy(labels, promql.Increase(promql.Sel(probe.MetricProbesTotal, promql.With(filter, promql.Eq(probe.LabelOutcome, string(probe.OutcomeSuccess)))...), rangeVar))
+	valid := promql.SumBy(labels, promql.Increase(promql.Sel(probe.MetricProbesTotal, promql.With(filter, promql.Re(probe.LabelOutcome, slo.ValidOutcomes()...))...), rangeVar))
 	return success + "\n/\n" + valid
 }
 
 // recordedAvailability is success / valid from the region-level recorded
 // counts over w, summed by labels, so that the region filter applies.
 func recordedAvailability(filter []string, labels string, w time.Duration) string {
-	success := sumBy(labels, sel(slo.IncreaseName(slo.LevelProviderCheckRegion, slo.MetricProbesSuccess, w), filter...))
-	valid := sumBy(labels, sel(slo.IncreaseName(slo.LevelProviderCheckRegion, slo.MetricProbesValid, w), filter...))
+	success := promql.SumBy(labels, promql.Sel(slo.IncreaseName(slo.LevelProviderCheckRegion, slo.MetricProbesSuccess, w), filter...))
+	valid := promql.SumBy(labels, promql.Sel(slo.IncreaseName(slo.LevelProviderCheckRegion, slo.MetricProbesValid, w), filter...))
 	return success + "\n/\n" + valid
 }
 
@@ -219,11 +159,11 @@ var outcomeCodes = []struct {
 	text    string
 	color   string
 }{
-	{probe.OutcomeSuccess, 1, "success", colorGreen},
-	{probe.OutcomeProbeError, 2, "probe error", colorBlue},
-	{probe.OutcomeNetworkError, 3, "network error", colorPurple},
-	{probe.OutcomeOriginError, 4, "origin error", colorRed},
-	{probe.OutcomeEdgeError, 5, "edge error", colorOrange},
+	{probe.OutcomeSuccess, 1, "success", probe.OutcomeSuccess.Style().Color},
+	{probe.OutcomeProbeError, 2, "probe error", probe.OutcomeProbeError.Style().Color},
+	{probe.OutcomeNetworkError, 3, "network error", probe.OutcomeNetworkError.Style().Color},
+	{probe.OutcomeOriginError, 4, "origin error", probe.OutcomeOriginError.Style().Color},
+	{probe.OutcomeEdgeError, 5, "edge error", probe.OutcomeEdgeError.Style().Color},
 }
 
 // outcomeTimeline is, per value of labels, the code of the worst outcome
@@ -231,8 +171,8 @@ var outcomeCodes = []struct {
 func outcomeTimeline(filter []string, labels string) string {
 	var terms []string
 	for _, c := range outcomeCodes {
-		counted := sumBy(labels+", "+probe.LabelOutcome,
-			increase(sel(probe.MetricProbesTotal, with(filter, eq(probe.LabelOutcome, string(c.outcome)))...), rateInterval))
+		counted := promql.SumBy(labels+", "+probe.LabelOutcome,
+			promql.Increase(promql.Sel(probe.MetricProbesTotal, promql.With(filter, promql.Eq(probe.LabelOutcome, string(c.outcome)))...), rateInterval))
 		terms = append(terms, fmt.Sprintf("  (%s > bool 0) * %d", counted, c.code))
 	}
 	return "max by (" + labels + ") (\n" + strings.Join(terms, "\n  or\n") + "\n)"
@@ -252,13 +192,13 @@ func outcomeMappings() []dashboard.ValueMapping {
 // provider label, without changing its value.
 func edgeOf(expr string, edgeMatchers ...string) string {
 	return expr + "\n+ on (" + probe.LabelProvider + ") group_left (" + probe.LabelEdge + ")\n(0 * " +
-		sel(slo.RecordName(slo.LevelEdgeProvider, slo.MetricProviderInfo, slo.OperationCount), edgeMatchers...) + ")"
+		promql.Sel(slo.RecordName(slo.LevelEdgeProvider, slo.MetricProviderInfo, slo.OperationCount), edgeMatchers...) + ")"
 }
 
 // alertsSelector selects the firing llmprobe alerts named, for the
 // providers of the provider variable or with no provider label at all.
 func alertsSelector(names []string, extra ...string) string {
-	return sel(metricAlerts, append([]string{eq(labelAlertState, alertStateFiring), re(labelAlertName, anyOf(names...))}, extra...)...)
+	return promql.Sel(metricAlerts, append([]string{promql.Eq(labelAlertState, alertStateFiring), promql.Re(labelAlertName, names...)}, extra...)...)
 }
 
 // ---- queries ----
@@ -388,7 +328,7 @@ func alertAnnotations(providerFilter string) []cog.Builder[dashboard.AnnotationQ
 			Datasource(datasource()).
 			Enable(true).
 			IconColor(a.color).
-			Expr(alertsSelector(slo.AlertNames(), eq(slo.LabelSeverity, a.severity), re(probe.LabelProvider, providerFilter+"|"))))
+			Expr(alertsSelector(slo.AlertNames(), promql.Eq(slo.LabelSeverity, a.severity), promql.Re(probe.LabelProvider, providerFilter+"|"))))
 	}
 	return out
 }
@@ -452,7 +392,7 @@ func valueText(value float64, text, color string) dashboard.ValueMapping {
 	return dashboard.ValueMapping{ValueMap: &dashboard.ValueMap{
 		Type: dashboard.MappingTypeValueToText,
 		Options: map[string]dashboard.ValueMappingResult{
-			num(value): {Text: cog.ToPtr(text), Color: cog.ToPtr(color)},
+			promql.Num(value): {Text: cog.ToPtr(text), Color: cog.ToPtr(color)},
 		},
 	}}
 }
@@ -494,7 +434,7 @@ func dashedLine() []dashboard.DynamicConfigValue {
 
 // ---- panels ----
 
-// Every panel has an ID (panelids.go), a title, a description, the
+// Every panel has an ID (slo/panels.go), a title, a description, the
 // datasource, a size and its queries.
 
 func newStat(id uint32, title, description string, w, h uint32, qs ...*query) *stat.PanelBuilder {

@@ -15,23 +15,23 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 
+	"github.com/llmprobe/llmprobe/internal/testkit"
 	"github.com/llmprobe/llmprobe/probe"
 	"github.com/llmprobe/llmprobe/slo"
-	"github.com/llmprobe/llmprobe/slo/slotest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
-// promql is the Prometheus PromQL parser with its default options: no
+// promParser is the Prometheus PromQL parser with its default options: no
 // experimental functions, as a stock Prometheus evaluates them.
-var promql = parser.NewParser(parser.Options{})
+var promParser = parser.NewParser(parser.Options{})
 
 func defaultOptions() Options { return DefaultOptions(slo.DefaultProfile()) }
 
 // golden compares got with testdata/name, or rewrites it with -update.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	slotest.Golden(t, filepath.Join("testdata", name), got, *update)
+	testkit.Golden(t, filepath.Join("testdata", name), got, *update)
 }
 
 // goldenName is a generated file's golden file: the dashboard's UID, or
@@ -138,7 +138,7 @@ func TestEveryQueryParsesAsPromQL(t *testing.T) {
 				t.Errorf("%s: %v", q, err)
 				continue
 			}
-			if _, err := promql.ParseExpr(expr); err != nil {
+			if _, err := promParser.ParseExpr(expr); err != nil {
 				t.Errorf("%s does not parse: %v\n%s", q, err, expr)
 			}
 			n++
@@ -157,7 +157,7 @@ func TestEveryQueryParsesAsPromQL(t *testing.T) {
 				t.Errorf("%s variable %s: %v", d.UID, x.Name, err)
 				continue
 			}
-			if _, err := promql.ParseMetricSelector(expr); err != nil {
+			if _, err := promParser.ParseMetricSelector(expr); err != nil {
 				t.Errorf("%s variable %s: selector %q does not parse: %v", d.UID, x.Name, expr, err)
 			}
 			if m[2] != x.Name {
@@ -256,7 +256,7 @@ func TestQueriesNameOnlyExportedOrRecordedSeries(t *testing.T) {
 	for _, d := range parsed(t, o) {
 		values := staticValues(d)
 		check := func(where, expr string) {
-			e, err := promql.ParseExpr(expr)
+			e, err := promParser.ParseExpr(expr)
 			if err != nil {
 				t.Errorf("%s: %v", where, err)
 				return
@@ -368,15 +368,15 @@ func TestEveryPanelHasADescriptionAndTheDatasource(t *testing.T) {
 			if len(p.Description) < 40 {
 				t.Errorf("%s has no real description: %q", where, p.Description)
 			}
-			if p.Datasource == nil || p.Datasource.UID != DatasourceUID {
-				t.Errorf("%s does not use datasource %s", where, DatasourceUID)
+			if p.Datasource == nil || p.Datasource.UID != slo.DatasourceUID {
+				t.Errorf("%s does not use datasource %s", where, slo.DatasourceUID)
 			}
 			if len(p.Targets) == 0 {
 				t.Errorf("%s has no query", where)
 			}
 			for _, q := range p.Targets {
-				if q.Datasource == nil || q.Datasource.UID != DatasourceUID {
-					t.Errorf("%s query %s does not use datasource %s", where, q.RefID, DatasourceUID)
+				if q.Datasource == nil || q.Datasource.UID != slo.DatasourceUID {
+					t.Errorf("%s query %s does not use datasource %s", where, q.RefID, slo.DatasourceUID)
 				}
 			}
 			if p.Type != "table" && p.FieldConfig.Defaults.Unit == "" && len(p.FieldConfig.Defaults.Mappings) == 0 && p.Type != "heatmap" {
@@ -384,8 +384,8 @@ func TestEveryPanelHasADescriptionAndTheDatasource(t *testing.T) {
 			}
 		}
 		for _, x := range d.Templating.List {
-			if x.Type == "query" && (x.Datasource == nil || x.Datasource.UID != DatasourceUID) {
-				t.Errorf("%s variable %s does not use datasource %s", d.UID, x.Name, DatasourceUID)
+			if x.Type == "query" && (x.Datasource == nil || x.Datasource.UID != slo.DatasourceUID) {
+				t.Errorf("%s variable %s does not use datasource %s", d.UID, x.Name, slo.DatasourceUID)
 			}
 		}
 		if len(d.Annotations.List) == 0 {
@@ -394,32 +394,32 @@ func TestEveryPanelHasADescriptionAndTheDatasource(t *testing.T) {
 	}
 }
 
-// The panel IDs are the ones panelids.go documents, each unique, and the
+// The panel IDs are the ones slo/panels.go documents, each unique, and the
 // panel each alert links to exists in the dashboard the alert names.
 func TestPanelIDsAreTheDocumentedOnes(t *testing.T) {
 	want := map[string]map[int]string{
 		slo.DashboardOverview: {
-			int(OverviewRowNow): "row", int(OverviewFiringAlerts): "table", int(OverviewMatrix): "table",
-			int(OverviewWorkers): "stat", int(OverviewNetwork): "stat", int(OverviewRowEdges): "row",
-			int(OverviewEdgeInventory): "table", int(OverviewEdgeErrorRatio): "timeseries", int(OverviewEdgeProviders): "timeseries",
-			int(OverviewRowProvider): "row", int(OverviewProviderState): "stat", int(OverviewProviderAvail): "stat",
-			int(OverviewProviderBudget): "stat", int(OverviewProviderLayers): "timeseries", int(OverviewProviderTimeline): "state-timeline",
+			int(slo.OverviewRowNow): "row", int(slo.OverviewFiringAlerts): "table", int(slo.OverviewMatrix): "table",
+			int(slo.OverviewWorkers): "stat", int(slo.OverviewNetwork): "stat", int(slo.OverviewRowEdges): "row",
+			int(slo.OverviewEdgeInventory): "table", int(slo.OverviewEdgeErrorRatio): "timeseries", int(slo.OverviewEdgeProviders): "timeseries",
+			int(slo.OverviewRowProvider): "row", int(slo.OverviewProviderState): "stat", int(slo.OverviewProviderAvail): "stat",
+			int(slo.OverviewProviderBudget): "stat", int(slo.OverviewProviderLayers): "timeseries", int(slo.OverviewProviderTimeline): "state-timeline",
 		},
 		slo.DashboardProvider: {
-			int(ProviderRowNow): "row", int(ProviderState): "stat", int(ProviderAvailability): "stat", int(ProviderBudget): "stat",
-			int(ProviderEdges): "table", int(ProviderRowLatency): "row", int(ProviderPhaseP50): "timeseries",
-			int(ProviderPhaseP95): "timeseries", int(ProviderDurationVsSLO): "timeseries", int(ProviderTTFBHeatmap): "heatmap",
-			int(ProviderEdgeOverhead): "timeseries", int(ProviderRowFailures): "row", int(ProviderFailuresByReason): "timeseries",
-			int(ProviderRegionAvail): "timeseries", int(ProviderRegionTTFB): "timeseries", int(ProviderRegionTimeline): "state-timeline",
-			int(ProviderRowStatusPage): "row", int(ProviderStatusPage): "state-timeline", int(ProviderProbeAvail): "state-timeline",
-			int(ProviderRowQuota): "row", int(ProviderRateLimit): "timeseries", int(ProviderBudgetLeft): "timeseries",
-			int(ProviderSkipped): "timeseries", int(ProviderTokens): "timeseries", int(ProviderTokensTotal): "stat", int(ProviderCost): "stat",
+			int(slo.ProviderRowNow): "row", int(slo.ProviderState): "stat", int(slo.ProviderAvailability): "stat", int(slo.ProviderBudget): "stat",
+			int(slo.ProviderEdges): "table", int(slo.ProviderRowLatency): "row", int(slo.ProviderPhaseP50): "timeseries",
+			int(slo.ProviderPhaseP95): "timeseries", int(slo.ProviderDurationVsSLO): "timeseries", int(slo.ProviderTTFBHeatmap): "heatmap",
+			int(slo.ProviderEdgeOverhead): "timeseries", int(slo.ProviderRowFailures): "row", int(slo.ProviderFailuresByReason): "timeseries",
+			int(slo.ProviderRegionAvail): "timeseries", int(slo.ProviderRegionTTFB): "timeseries", int(slo.ProviderRegionTimeline): "state-timeline",
+			int(slo.ProviderRowStatusPage): "row", int(slo.ProviderStatusPage): "state-timeline", int(slo.ProviderProbeAvail): "state-timeline",
+			int(slo.ProviderRowQuota): "row", int(slo.ProviderRateLimit): "timeseries", int(slo.ProviderBudgetLeft): "timeseries",
+			int(slo.ProviderSkipped): "timeseries", int(slo.ProviderTokens): "timeseries", int(slo.ProviderTokensTotal): "stat", int(slo.ProviderCost): "stat",
 		},
 		slo.DashboardSLO: {
-			int(SLORowSummary): "row", int(SLOSummary): "table", int(SLORowProvider): "row", int(SLOObjective): "stat",
-			int(SLOSLI): "stat", int(SLOBudget): "bargauge", int(SLOExhaustion): "stat", int(SLOBurnAvail): "timeseries",
-			int(SLOBurnLatency): "timeseries", int(SLOBudgetOverTime): "timeseries", int(SLOAvailSLI): "timeseries",
-			int(SLOLatencySLI): "timeseries",
+			int(slo.SLORowSummary): "row", int(slo.SLOSummary): "table", int(slo.SLORowProvider): "row", int(slo.SLOObjective): "stat",
+			int(slo.SLOSLI): "stat", int(slo.SLOBudget): "bargauge", int(slo.SLOExhaustion): "stat", int(slo.SLOBurnAvail): "timeseries",
+			int(slo.SLOBurnLatency): "timeseries", int(slo.SLOBudgetOverTime): "timeseries", int(slo.SLOAvailSLI): "timeseries",
+			int(slo.SLOLatencySLI): "timeseries",
 		},
 	}
 	types := map[string]map[int]string{}
@@ -433,7 +433,7 @@ func TestPanelIDsAreTheDocumentedOnes(t *testing.T) {
 		}
 		for id, typ := range types[d.UID] {
 			if want[d.UID][id] != typ {
-				t.Errorf("%s: panel %d is a %s, panelids.go says %q", d.UID, id, typ, want[d.UID][id])
+				t.Errorf("%s: panel %d is a %s, slo/panels.go says %q", d.UID, id, typ, want[d.UID][id])
 			}
 		}
 		for id := range want[d.UID] {
@@ -444,18 +444,18 @@ func TestPanelIDsAreTheDocumentedOnes(t *testing.T) {
 	}
 	for _, alert := range slo.AlertNames() {
 		for _, cause := range []string{"", slo.CauseNetwork, slo.CauseProviders} {
-			ref, ok := AlertPanel(alert, map[string]string{slo.LabelCause: cause})
+			ref, ok := slo.AlertPanel(alert, map[string]string{slo.LabelCause: cause})
 			if !ok {
-				t.Errorf("AlertPanel(%s) has no panel", alert)
+				t.Errorf("slo.AlertPanel(%s) has no panel", alert)
 				continue
 			}
 			if typ := types[ref.DashboardUID][int(ref.PanelID)]; typ == "" || typ == "row" {
-				t.Errorf("AlertPanel(%s, cause %q) = %+v, which is not a panel", alert, cause, ref)
+				t.Errorf("slo.AlertPanel(%s, cause %q) = %+v, which is not a panel", alert, cause, ref)
 			}
 		}
 	}
-	if _, ok := AlertPanel("NoSuchAlert", nil); ok {
-		t.Error("AlertPanel knows an alert that does not exist")
+	if _, ok := slo.AlertPanel("NoSuchAlert", nil); ok {
+		t.Error("slo.AlertPanel knows an alert that does not exist")
 	}
 }
 
@@ -489,7 +489,7 @@ func TestBurnRatePanelsDrawTheAlertThresholds(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range d.Panels {
-		if p.ID != int(SLOBurnAvail) && p.ID != int(SLOBurnLatency) {
+		if p.ID != int(slo.SLOBurnAvail) && p.ID != int(slo.SLOBurnLatency) {
 			continue
 		}
 		var got []float64
@@ -523,7 +523,7 @@ func TestProvisioningPointsAtTheDashboardsAndTheDatasource(t *testing.T) {
 		byPath[f.Path] = string(f.Data)
 	}
 	ds := byPath[FileDatasource]
-	for _, want := range []string{"uid: " + DatasourceUID, "type: prometheus", "url: http://prometheus:9090", "timeInterval: 15s"} {
+	for _, want := range []string{"uid: " + slo.DatasourceUID, "type: prometheus", "url: http://prometheus:9090", "timeInterval: 15s"} {
 		if !strings.Contains(ds, want) {
 			t.Errorf("datasource provisioning lacks %q:\n%s", want, ds)
 		}

@@ -16,9 +16,10 @@
 //
 // Each dashboard is a type with a Build() (dashboard.Dashboard, error)
 // method, in its own file; the query and panel helpers they share are in
-// common.go; panel IDs are constants in panelids.go, because alert rules
-// link to them (AlertPanel). Queries read the worker's metrics
-// (probe/metrics.go) and the SLO recording rules (slo/conventions.go) by
+// common.go, and their PromQL is written by internal/promql, as the rules'
+// is. Panel IDs are constants in slo/panels.go, because alert rules link to
+// them (slo.AlertPanel). Queries read the worker's metrics
+// (probe/names.go) and the SLO recording rules (slo/conventions.go) by
 // their constants, never by spelled-out names, so a rename breaks the build
 // or the tests rather than a dashboard in production.
 //

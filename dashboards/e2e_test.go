@@ -20,9 +20,9 @@ import (
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
 
+	"github.com/llmprobe/llmprobe/internal/testkit"
 	"github.com/llmprobe/llmprobe/probe/providertest"
 	"github.com/llmprobe/llmprobe/slo"
-	"github.com/llmprobe/llmprobe/slo/slotest"
 )
 
 const e2eKey = "e2e-key"
@@ -124,7 +124,7 @@ func TestDashboardQueriesAgainstARealPrometheus(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end: starts Prometheus and two workers")
 	}
-	slotest.Binary(t, []string{"prometheus"}, "prometheus")
+	testkit.Binary(t, []string{"prometheus"}, "prometheus")
 	bin := buildWorker(t)
 
 	profile := slo.TestProfile()
@@ -179,7 +179,7 @@ func TestDashboardQueriesAgainstARealPrometheus(t *testing.T) {
 		}))
 	}
 	sort.Strings(targets)
-	prom := slotest.StartPrometheus(t, slotest.PrometheusOptions{ScrapeTargets: targets, ScrapeInterval: time.Second, RuleFiles: ruleFiles})
+	prom := testkit.StartPrometheus(t, testkit.PrometheusOptions{ScrapeTargets: targets, ScrapeInterval: time.Second, RuleFiles: ruleFiles})
 	api := prom.API()
 
 	// The incident pages and the regional failure is seen before the
@@ -239,16 +239,16 @@ func TestDashboardQueriesAgainstARealPrometheus(t *testing.T) {
 		want      string // series ({labels}=value, no spaces) that must be among the results
 		absent    bool   // the query must return nothing
 	}{
-		{slo.DashboardOverview, OverviewProviderTimeline, "openai", `{region="eu-west"}=1 {region="us-east"}=5`, false},
-		{slo.DashboardOverview, OverviewProviderTimeline, "gemini", `{region="eu-west"}=4 {region="us-east"}=4`, false},
-		{slo.DashboardOverview, OverviewMatrix, "", `{provider="anthropic",region="eu-west"}=1 {provider="gemini",region="us-east"}=0`, false},
-		{slo.DashboardOverview, OverviewEdgeProviders, "", `{edge="cloudflare"}=1`, false},
-		{slo.DashboardOverview, OverviewProviderState, "anthropic", `{check="chat"}=1 {check="reach"}=1 {check="stream"}=1`, false},
-		{slo.DashboardOverview, OverviewProviderState, "openai", `{check="chat"}=0.5`, false},
-		{slo.DashboardProvider, ProviderFailuresByReason, "gemini", `outcome="origin_error"`, false},
-		{slo.DashboardOverview, OverviewFiringAlerts, "gemini", `alertname="LLMProbeErrorBudgetBurn"`, false},
-		{slo.DashboardSLO, SLOExhaustion, "gemini", `check="reach"`, false},
-		{slo.DashboardSLO, SLOExhaustion, "anthropic", "", true},
+		{slo.DashboardOverview, slo.OverviewProviderTimeline, "openai", `{region="eu-west"}=1 {region="us-east"}=5`, false},
+		{slo.DashboardOverview, slo.OverviewProviderTimeline, "gemini", `{region="eu-west"}=4 {region="us-east"}=4`, false},
+		{slo.DashboardOverview, slo.OverviewMatrix, "", `{provider="anthropic",region="eu-west"}=1 {provider="gemini",region="us-east"}=0`, false},
+		{slo.DashboardOverview, slo.OverviewEdgeProviders, "", `{edge="cloudflare"}=1`, false},
+		{slo.DashboardOverview, slo.OverviewProviderState, "anthropic", `{check="chat"}=1 {check="reach"}=1 {check="stream"}=1`, false},
+		{slo.DashboardOverview, slo.OverviewProviderState, "openai", `{check="chat"}=0.5`, false},
+		{slo.DashboardProvider, slo.ProviderFailuresByReason, "gemini", `outcome="origin_error"`, false},
+		{slo.DashboardOverview, slo.OverviewFiringAlerts, "gemini", `alertname="LLMProbeErrorBudgetBurn"`, false},
+		{slo.DashboardSLO, slo.SLOExhaustion, "gemini", `check="reach"`, false},
+		{slo.DashboardSLO, slo.SLOExhaustion, "anthropic", "", true},
 	} {
 		q, ok := findQuery(dashboards, c.dashboard, c.panel)
 		if !ok {
@@ -308,7 +308,7 @@ func dashboardByUID(ds []dashboardJSON, uid string) dashboardJSON {
 // mayBeEmpty lists the queries that have no data in this scenario, and why.
 var mayBeEmpty = map[string]bool{
 	// LLMPROBE_STATUS_PAGES=false: nothing is polled on loopback.
-	panelQuery{Dashboard: slo.DashboardProvider, PanelID: int(ProviderStatusPage), Panel: "Official status page", RefID: "A"}.String(): true,
+	panelQuery{Dashboard: slo.DashboardProvider, PanelID: int(slo.ProviderStatusPage), Panel: "Official status page", RefID: "A"}.String(): true,
 }
 
 func contains(list []string, s string) bool {

@@ -37,7 +37,7 @@ const DashboardsPath = "/var/lib/grafana/dashboards"
 func DashboardFile(uid string) string { return DirDashboards + "/" + uid + ".json" }
 
 // Generate builds every dashboard and renders it with the Grafana
-// provisioning files: the Prometheus datasource with DatasourceUID and a
+// provisioning files: the Prometheus datasource with slo.DatasourceUID and a
 // file provider for the dashboards. The output depends on nothing but o.
 func Generate(o Options) ([]slo.File, error) {
 	o = o.withDefaults()
@@ -81,7 +81,7 @@ func Render(d dashboard.Dashboard) ([]byte, error) {
 			if !ok {
 				continue
 			}
-			if ds, ok := ann["datasource"].(map[string]any); ok && ds["uid"] == DatasourceUID {
+			if ds, ok := ann["datasource"].(map[string]any); ok && ds["uid"] == slo.DatasourceUID {
 				for k, v := range annotationExtras {
 					ann[k] = v
 				}
@@ -106,11 +106,11 @@ func datasourceProvisioning(o Options) []byte {
 	var b strings.Builder
 	b.WriteString(generatedHeader)
 	b.WriteString("# The Prometheus that evaluates the llmprobe rules; every llmprobe dashboard\n")
-	fmt.Fprintf(&b, "# queries it by its UID, %s. To use another Prometheus, change url.\n", DatasourceUID)
+	fmt.Fprintf(&b, "# queries it by its UID, %s. To use another Prometheus, change url.\n", slo.DatasourceUID)
 	b.WriteString("apiVersion: 1\n")
 	b.WriteString("datasources:\n")
 	b.WriteString("  - name: llmprobe Prometheus\n")
-	fmt.Fprintf(&b, "    uid: %s\n", DatasourceUID)
+	fmt.Fprintf(&b, "    uid: %s\n", slo.DatasourceUID)
 	b.WriteString("    type: prometheus\n")
 	b.WriteString("    access: proxy\n")
 	fmt.Fprintf(&b, "    url: %s\n", o.PrometheusURL)

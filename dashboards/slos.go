@@ -7,6 +7,7 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/common"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 
+	"github.com/llmprobe/llmprobe/internal/promql"
 	"github.com/llmprobe/llmprobe/probe"
 	"github.com/llmprobe/llmprobe/slo"
 )
@@ -18,8 +19,8 @@ type SLOs struct{ Options Options }
 
 // sloFilter narrows the recorded series to the dashboard's variables.
 var sloFilter = []string{
-	re(probe.LabelProvider, ref(VarProvider)),
-	re(probe.LabelCheck, ref(VarCheck)),
+	promql.Re(probe.LabelProvider, ref(VarProvider)),
+	promql.Re(probe.LabelCheck, ref(VarCheck)),
 }
 
 // Build builds the SLO dashboard.
@@ -31,20 +32,20 @@ func (d SLOs) Build() (dashboard.Dashboard, error) {
 		WithVariable(labelVariable(VarProvider, "Provider", "Providers with SLOs.",
 			slo.RecordName(slo.LevelProviderCheck, slo.MetricObjective, slo.OperationRatio), true)).
 		WithVariable(labelVariable(VarCheck, "Check", "Check kinds: reach (keyless), chat, stream.",
-			sel(slo.RecordName(slo.LevelProviderCheck, slo.MetricObjective, slo.OperationRatio), re(probe.LabelProvider, ref(VarProvider))), true))
+			promql.Sel(slo.RecordName(slo.LevelProviderCheck, slo.MetricObjective, slo.OperationRatio), promql.Re(probe.LabelProvider, ref(VarProvider))), true))
 
-	b = b.WithRow(row(SLORowSummary, "All SLOs")).
+	b = b.WithRow(row(slo.SLORowSummary, "All SLOs")).
 		WithPanel(sloSummary(o))
-	b = b.WithRow(row(SLORowProvider, ref(VarProvider)).Repeat(VarProvider)).
+	b = b.WithRow(row(slo.SLORowProvider, ref(VarProvider)).Repeat(VarProvider)).
 		WithPanel(sloObjective()).
 		WithPanel(sloSLI(o)).
 		WithPanel(sloBudget(o)).
 		WithPanel(sloExhaustion(o)).
-		WithPanel(sloBurn(o, SLOBurnAvail, slo.SLOAvailability)).
-		WithPanel(sloBurn(o, SLOBurnLatency, slo.SLOLatency)).
+		WithPanel(sloBurn(o, slo.SLOBurnAvail, slo.SLOAvailability)).
+		WithPanel(sloBurn(o, slo.SLOBurnLatency, slo.SLOLatency)).
 		WithPanel(sloBudgetOverTime()).
-		WithPanel(sloSLIOverTime(o, SLOAvailSLI, slo.SLOAvailability)).
-		WithPanel(sloSLIOverTime(o, SLOLatencySLI, slo.SLOLatency))
+		WithPanel(sloSLIOverTime(o, slo.SLOAvailSLI, slo.SLOAvailability)).
+		WithPanel(sloSLIOverTime(o, slo.SLOLatencySLI, slo.SLOLatency))
 	return b.Build()
 }
 
@@ -54,15 +55,15 @@ const exhaustionWindow = time.Hour
 
 // Recorded series the SLO panels read.
 func objectiveSeries(extra ...string) string {
-	return sel(slo.RecordName(slo.LevelProviderCheck, slo.MetricObjective, slo.OperationRatio), with(sloFilter, extra...)...)
+	return promql.Sel(slo.RecordName(slo.LevelProviderCheck, slo.MetricObjective, slo.OperationRatio), promql.With(sloFilter, extra...)...)
 }
 
 func budgetSeries() string {
-	return sel(slo.RecordName(slo.LevelProviderCheck, slo.MetricBudgetRemaining, slo.OperationRatio), sloFilter...)
+	return promql.Sel(slo.RecordName(slo.LevelProviderCheck, slo.MetricBudgetRemaining, slo.OperationRatio), sloFilter...)
 }
 
 func burnSeries(w time.Duration, extra ...string) string {
-	return sel(slo.RatioName(slo.LevelProviderCheck, slo.MetricBurnRate, w), with(sloFilter, extra...)...)
+	return promql.Sel(slo.RatioName(slo.LevelProviderCheck, slo.MetricBurnRate, w), promql.With(sloFilter, extra...)...)
 }
 
 // sliMetric is the recorded SLI of an SLO kind.
@@ -74,7 +75,7 @@ func sliMetric(kind string) string {
 }
 
 func sliSeries(kind string, w time.Duration) string {
-	return sel(slo.RatioName(slo.LevelProviderCheck, sliMetric(kind), w), sloFilter...)
+	return promql.Sel(slo.RatioName(slo.LevelProviderCheck, sliMetric(kind), w), sloFilter...)
 }
 
 // exhaustion is the time, in seconds, until the budget left is spent if
@@ -82,7 +83,7 @@ func sliSeries(kind string, w time.Duration) string {
 // the (scaled) SLO window over the burn rate. Absent when nothing burns.
 func (o Options) exhaustion() string {
 	w := o.Profile.Scale(o.window()).Seconds()
-	return "clamp_min(" + budgetSeries() + ", 0) * " + num(w) + "\n/\n(" + burnSeries(exhaustionWindow) + " > 0)"
+	return "clamp_min(" + budgetSeries() + ", 0) * " + promql.Num(w) + "\n/\n(" + burnSeries(exhaustionWindow) + " > 0)"
 }
 
 // labelledSLI is both SLIs over w with an slo label, as the other recorded
@@ -104,8 +105,8 @@ func sloSummary(o Options) cog.Builder[dashboard.Panel] {
 	burnName := "burn rate " + slo.FormatDuration(exhaustionWindow)
 	sliName := "SLI over " + window
 	day := (24 * time.Hour).Seconds()
-	return newTable(SLOSummary, "Every SLO",
-		"One row per SLO: its objective, the SLI over the "+window+" SLO window, the error budget left, the burn rate over the last "+slo.FormatDuration(exhaustionWindow)+" (1 spends the budget exactly over the window; pages fire from "+num(o.burnThresholds()[len(o.burnThresholds())-1])+"), and the time until the budget is spent at that rate (empty when nothing burns).",
+	return newTable(slo.SLOSummary, "Every SLO",
+		"One row per SLO: its objective, the SLI over the "+window+" SLO window, the error budget left, the burn rate over the last "+slo.FormatDuration(exhaustionWindow)+" (1 spends the budget exactly over the window; pages fire from "+promql.Num(o.burnThresholds()[len(o.burnThresholds())-1])+"), and the time until the budget is spent at that rate (empty when nothing burns).",
 		24, 10,
 		tableQuery(objectiveSeries()),
 		tableQuery(labelledSLI(o.window())),
@@ -138,7 +139,7 @@ func (o Options) burnThresholdsProp() dashboard.DynamicConfigValue {
 }
 
 func sloObjective() cog.Builder[dashboard.Panel] {
-	return newStat(SLOObjective, "Objectives",
+	return newStat(slo.SLOObjective, "Objectives",
 		"Per check, the availability objective (share of valid probes that succeed) and the latency objective (share of successful chat and stream probes under the threshold), from the SLO spec (provider_check:llmprobe_slo_objective:ratio).",
 		4, 6, instant(objectiveSeries(), "{{"+probe.LabelCheck+"}} {{"+slo.LabelSLO+"}}")).
 		Unit("percentunit").Decimals(2).
@@ -147,7 +148,7 @@ func sloObjective() cog.Builder[dashboard.Panel] {
 
 func sloSLI(o Options) cog.Builder[dashboard.Panel] {
 	window := slo.FormatDuration(o.window())
-	return newStat(SLOSLI, "SLI over "+window,
+	return newStat(slo.SLOSLI, "SLI over "+window,
 		"Per check, the availability SLI (successful over valid probes, all regions) and the latency SLI (successful probes under the threshold over successful probes) over the "+window+" SLO window, from the recorded counts.",
 		6, 6,
 		instant(sliSeries(slo.SLOAvailability, o.window()), "{{"+probe.LabelCheck+"}} "+slo.SLOAvailability),
@@ -157,7 +158,7 @@ func sloSLI(o Options) cog.Builder[dashboard.Panel] {
 }
 
 func sloBudget(o Options) cog.Builder[dashboard.Panel] {
-	return newBarGauge(SLOBudget, "Error budget left",
+	return newBarGauge(slo.SLOBudget, "Error budget left",
 		"Per SLO, the share of the "+slo.FormatDuration(o.window())+" error budget not yet spent (1 - the burn rate over the SLO window). An empty bar is an overspent budget.",
 		7, 6, instant(budgetSeries(), "{{"+probe.LabelCheck+"}} {{"+slo.LabelSLO+"}}")).
 		Unit("percentunit").Decimals(1).Min(0).Max(1).
@@ -165,7 +166,7 @@ func sloBudget(o Options) cog.Builder[dashboard.Panel] {
 }
 
 func sloExhaustion(o Options) cog.Builder[dashboard.Panel] {
-	return newStat(SLOExhaustion, "Time to exhaustion",
+	return newStat(slo.SLOExhaustion, "Time to exhaustion",
 		"Per SLO, how long until the error budget left is spent if the SLO keeps burning as it did over the last "+slo.FormatDuration(exhaustionWindow)+". Absent when it does not burn; 0 when the budget is already spent.",
 		7, 6, instant(o.exhaustion(), "{{"+probe.LabelCheck+"}} {{"+slo.LabelSLO+"}}")).
 		Unit("s").Decimals(0).
@@ -176,7 +177,7 @@ func sloExhaustion(o Options) cog.Builder[dashboard.Panel] {
 func sloBurn(o Options, id uint32, kind string) cog.Builder[dashboard.Panel] {
 	var qs []*query
 	for _, w := range slo.RecordingWindows(o.window()) {
-		qs = append(qs, series(burnSeries(w, eq(slo.LabelSLO, kind)), "{{"+probe.LabelCheck+"}} "+slo.FormatDuration(w)))
+		qs = append(qs, series(burnSeries(w, promql.Eq(slo.LabelSLO, kind)), "{{"+probe.LabelCheck+"}} "+slo.FormatDuration(w)))
 	}
 	desc := "How many times faster than the SLO allows the " + kind + " error budget burns, per check and window (provider_check:llmprobe_slo_burn_rate:ratio<window>). The dashed lines are the alert thresholds: " +
 		burnConditions(o) + "; each needs both of its windows above the line, enough failed probes, and two regions."
@@ -192,13 +193,13 @@ func sloBurn(o Options, id uint32, kind string) cog.Builder[dashboard.Panel] {
 func burnConditions(o Options) string {
 	var parts []string
 	for _, b := range slo.BurnWindows() {
-		parts = append(parts, b.Severity+" at "+num(b.Factor(o.window()))+"x over "+slo.FormatDuration(b.Long)+" and "+slo.FormatDuration(b.Short))
+		parts = append(parts, b.Severity+" at "+promql.Num(b.Factor(o.window()))+"x over "+slo.FormatDuration(b.Long)+" and "+slo.FormatDuration(b.Short))
 	}
 	return joinWords(parts)
 }
 
 func sloBudgetOverTime() cog.Builder[dashboard.Panel] {
-	return thresholdLines(newTimeseries(SLOBudgetOverTime, "Error budget left over time",
+	return thresholdLines(newTimeseries(slo.SLOBudgetOverTime, "Error budget left over time",
 		"Per SLO, the share of the error budget left; below the line at 0 the budget is overspent.",
 		8, 8, series(budgetSeries(), "{{"+probe.LabelCheck+"}} {{"+slo.LabelSLO+"}}")),
 		thresholds(colorRed, step{0, colorGreen})).
@@ -210,7 +211,7 @@ func sloSLIOverTime(o Options, id uint32, kind string) cog.Builder[dashboard.Pan
 	for _, w := range []time.Duration{time.Hour, 24 * time.Hour, o.window()} {
 		qs = append(qs, series(sliSeries(kind, w), "{{"+probe.LabelCheck+"}} "+slo.FormatDuration(w)))
 	}
-	qs = append(qs, series(objectiveSeries(eq(slo.LabelSLO, kind)), "{{"+probe.LabelCheck+"}} objective"))
+	qs = append(qs, series(objectiveSeries(promql.Eq(slo.LabelSLO, kind)), "{{"+probe.LabelCheck+"}} objective"))
 	return newTimeseries(id, titleCase(kind)+" SLI",
 		"Per check, the "+kind+" SLI over 1h, 1d and the SLO window, and the objective (dashed). The SLI over the SLO window below the objective means the budget is spent.",
 		8, 8, qs...).

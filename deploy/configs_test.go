@@ -11,7 +11,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/llmprobe/llmprobe/slo/slotest"
+	"github.com/llmprobe/llmprobe/internal/testkit"
 )
 
 func runTool(t *testing.T, bin string, args ...string) string {
@@ -24,7 +24,7 @@ func runTool(t *testing.T, bin string, args ...string) string {
 }
 
 func TestPrometheusConfigsPassPromtool(t *testing.T) {
-	promtool := slotest.Binary(t, []string{"promtool"}, "prometheus")
+	promtool := testkit.Binary(t, []string{"promtool"}, "prometheus")
 	out := runTool(t, promtool, "check", "config", "prometheus/prometheus.yml")
 	if !strings.Contains(out, "SUCCESS") || !strings.Contains(out, "rules found") {
 		t.Errorf("central config: %s", out)
@@ -33,12 +33,12 @@ func TestPrometheusConfigsPassPromtool(t *testing.T) {
 }
 
 func TestAlertmanagerConfigPassesAmtool(t *testing.T) {
-	amtool := slotest.Binary(t, []string{"amtool"}, "prometheus-alertmanager")
+	amtool := testkit.Binary(t, []string{"amtool"}, "prometheus-alertmanager")
 	runTool(t, amtool, "check-config", "alertmanager/alertmanager.yml")
 }
 
 func TestComposeFileIsValid(t *testing.T) {
-	bin := slotest.Binary(t, []string{"docker-compose"}, "docker-compose")
+	bin := testkit.Binary(t, []string{"docker-compose"}, "docker-compose")
 	cmd := exec.Command(bin, "-f", "docker-compose.yml", "config")
 	cmd.Dir = ".."
 	out, err := cmd.CombinedOutput()
@@ -80,7 +80,7 @@ func TestComposeFileIsValid(t *testing.T) {
 // TestKustomizeOverlays renders every region overlay and checks what a
 // regional deployment must have.
 func TestKustomizeOverlays(t *testing.T) {
-	kubectl := slotest.Binary(t, []string{"kubectl"}, "kubectl")
+	kubectl := testkit.Binary(t, []string{"kubectl"}, "kubectl")
 	overlays, _ := filepath.Glob("kubernetes/overlays/*")
 	if len(overlays) < 3 {
 		t.Fatalf("%d overlays, want at least 3", len(overlays))

@@ -17,9 +17,10 @@ import (
 
 	"github.com/prometheus/common/model"
 
+	"github.com/llmprobe/llmprobe/internal/testkit"
 	"github.com/llmprobe/llmprobe/probe"
 	"github.com/llmprobe/llmprobe/probe/providertest"
-	"github.com/llmprobe/llmprobe/slo/slotest"
+	"github.com/llmprobe/llmprobe/probe/worker"
 )
 
 const e2eKey = "sk-e2e-5d1c-NOT-FOR-LOGS"
@@ -44,12 +45,12 @@ func buildBinary(t *testing.T) string {
 }
 
 // startProcess runs bin with a clean environment until the test ends.
-func startProcess(t *testing.T, bin string, env []string, args ...string) *slotest.SyncBuffer {
+func startProcess(t *testing.T, bin string, env []string, args ...string) *testkit.SyncBuffer {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
-	logs := &slotest.SyncBuffer{}
+	logs := &testkit.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) } // a graceful stop, as SIGTERM in production
 	cmd.WaitDelay = 10 * time.Second
@@ -79,13 +80,13 @@ func waitHTTP(t *testing.T, url string) {
 
 // firstFailure waits until a worker's check shows the outcome and returns
 // when that probe started.
-func firstFailure(t *testing.T, worker, provider string, kind probe.Kind, outcome probe.Outcome) time.Time {
+func firstFailure(t *testing.T, workerURL, provider string, kind probe.Kind, outcome probe.Outcome) time.Time {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		resp, err := http.Get(worker + "/api/status")
+		resp, err := http.Get(workerURL + "/api/status")
 		if err == nil {
-			var rep probe.StatusReport
+			var rep worker.StatusReport
 			json.NewDecoder(resp.Body).Decode(&rep)
 			resp.Body.Close()
 			for _, c := range rep.Checks {
@@ -96,7 +97,7 @@ func firstFailure(t *testing.T, worker, provider string, kind probe.Kind, outcom
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatalf("%s never showed %s %s as %s", worker, provider, kind, outcome)
+	t.Fatalf("%s never showed %s %s as %s", workerURL, provider, kind, outcome)
 	return time.Time{}
 }
 
@@ -124,10 +125,10 @@ func TestEndToEndIncidentsAlertAndResolve(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end to end: about two minutes")
 	}
-	slotest.Binary(t, []string{"prometheus"}, "prometheus")
-	slotest.Binary(t, []string{"prometheus-alertmanager", "alertmanager"}, "prometheus-alertmanager")
+	testkit.Binary(t, []string{"prometheus"}, "prometheus")
+	testkit.Binary(t, []string{"prometheus-alertmanager", "alertmanager"}, "prometheus-alertmanager")
 	bin := buildBinary(t)
-	hook := slotest.NewWebhook(t)
+	hook := testkit.NewWebhook(t)
 	regions := []string{"eu-west", "us-east", "ap-south"}
 
 	gen := t.TempDir()
@@ -140,7 +141,7 @@ func TestEndToEndIncidentsAlertAndResolve(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	am := slotest.StartAlertmanager(t, string(amConfig))
+	am := testkit.StartAlertmanager(t, string(amConfig))
 
 	cf := providertest.NewServer(providertest.Options{APIKey: e2eKey})
 	t.Cleanup(cf.Close)
@@ -150,7 +151,7 @@ func TestEndToEndIncidentsAlertAndResolve(t *testing.T) {
 	t.Cleanup(control.Close)
 
 	var targets, workers []string
-	var workerLogs []*slotest.SyncBuffer
+	var workerLogs []*testkit.SyncBuffer
 	for _, region := range regions {
 		addr := freeAddr(t)
 		env := []string{"LLMPROBE_REGION=" + region, "LLMPROBE_LISTEN=" + addr, "LLMPROBE_INTERVAL=1s", "LLMPROBE_TIMEOUT=800ms",
@@ -165,7 +166,7 @@ func TestEndToEndIncidentsAlertAndResolve(t *testing.T) {
 	for _, w := range workers {
 		waitHTTP(t, w+"/readyz")
 	}
-	prom := slotest.StartPrometheus(t, slotest.PrometheusOptions{
+	prom := testkit.StartPrometheus(t, testkit.PrometheusOptions{
 		ScrapeTargets: targets, ScrapeInterval: time.Second, EvaluationInterval: time.Second,
 		RuleFiles:       []string{filepath.Join(gen, "prometheus/rules/llmprobe-sli.rules.yml"), filepath.Join(gen, "prometheus/rules/llmprobe-alerts.rules.yml")},
 		AlertmanagerURL: am.URL,

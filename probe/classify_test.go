@@ -116,7 +116,7 @@ func TestClassifyCorpus(t *testing.T) {
 // assertConsistent checks the invariants every verdict keeps.
 func assertConsistent(t *testing.T, v Verdict) {
 	t.Helper()
-	if !v.Outcome.Valid() {
+	if !v.Outcome.Known() {
 		t.Fatalf("outcome %q is not a contract outcome", v.Outcome)
 	}
 	out, ok := OutcomeOf(v.Reason)
@@ -369,7 +369,7 @@ func TestReasonListIsConsistent(t *testing.T) {
 			t.Errorf("reason %q listed twice", r.Reason)
 		}
 		seen[r.Reason] = true
-		if !r.Outcome.Valid() {
+		if !r.Outcome.Known() {
 			t.Errorf("reason %q has outcome %q", r.Reason, r.Outcome)
 		}
 		if r.Meaning == "" {

@@ -5,8 +5,9 @@ import (
 	"time"
 )
 
-// Clock is the scheduler's notion of time. Tests pass a fake that they
-// advance by hand, so no test sleeps through an interval.
+// Clock is the one way time is injected, in the prober and in every part of
+// the worker (scheduler, sinks, loops, status store). Tests pass a fake
+// that they advance by hand, so no test sleeps through an interval.
 type Clock interface {
 	Now() time.Time
 	// Sleep blocks for d, or until ctx is done (returning ctx's error).

@@ -15,14 +15,62 @@ const (
 // Outcomes lists every outcome in a stable order.
 var Outcomes = []Outcome{OutcomeSuccess, OutcomeEdgeError, OutcomeOriginError, OutcomeNetworkError, OutcomeProbeError}
 
-// Valid reports whether o is one of the contract outcomes.
-func (o Outcome) Valid() bool {
+// Known reports whether o is one of the contract outcomes.
+func (o Outcome) Known() bool {
 	for _, v := range Outcomes {
 		if o == v {
 			return true
 		}
 	}
 	return false
+}
+
+// CountsForSLI reports whether a probe with outcome o is a valid event of
+// the availability SLIs: every outcome but probe_error, which is the probe
+// owner's to fix and says nothing about the provider. This is the one
+// definition the recording rules, the dashboards and the status API use.
+func (o Outcome) CountsForSLI() bool { return o.Known() && o != OutcomeProbeError }
+
+// SLIOutcomes lists the outcomes that count for the SLIs, in Outcomes order.
+func SLIOutcomes() []Outcome {
+	var out []Outcome
+	for _, o := range Outcomes {
+		if o.CountsForSLI() {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// Style is how an outcome looks wherever people read it: the status page,
+// the demo's live lines and the dashboards. The colours are the Okabe–Ito
+// palette, which colour-blind readers tell apart too, and a symbol and a
+// label go with every colour, so colour is never the only cue.
+type Style struct {
+	Symbol    string // one character: ✓ E O N P
+	Label     string // a short phrase: "Edge error"
+	Color     string // on a light background, #rrggbb
+	ColorDark string // on a dark background, #rrggbb
+}
+
+// styles is the one table of outcome symbols and colours.
+var styles = map[Outcome]Style{
+	OutcomeSuccess:      {"✓", "OK", "#009e73", "#009e73"},
+	OutcomeEdgeError:    {"E", "Edge error", "#d55e00", "#d55e00"},
+	OutcomeOriginError:  {"O", "Origin error", "#cc79a7", "#cc79a7"},
+	OutcomeNetworkError: {"N", "Network error", "#0072b2", "#56b4e9"},
+	OutcomeProbeError:   {"P", "Probe error", "#f0e442", "#f0e442"},
+}
+
+// PendingStyle is a check with no result yet.
+var PendingStyle = Style{"…", "Pending", "#aab3bc", "#59636e"}
+
+// Style returns o's style, PendingStyle for no outcome.
+func (o Outcome) Style() Style {
+	if s, ok := styles[o]; ok {
+		return s
+	}
+	return PendingStyle
 }
 
 // Layer is the short layer name used by alerts (`layer` label): edge, origin,

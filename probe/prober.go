@@ -29,20 +29,20 @@ var errProbeTimeout = errors.New("probe timeout")
 // body cap. A Prober is safe for concurrent use; each probe opens a fresh
 // connection, so DNS, connect and TLS are measured every time.
 type Prober struct {
-	RootCAs   *x509.CertPool   // trusted roots; nil means the system's
-	Resolver  *net.Resolver    // name resolver; nil means the system's
-	MaxBody   int64            // body cap in bytes; 0 means DefaultMaxBody
-	UserAgent string           // default "llmprobe"
-	Now       func() time.Time // clock for StartedAt and timings; default time.Now
+	RootCAs   *x509.CertPool // trusted roots; nil means the system's
+	Resolver  *net.Resolver  // name resolver; nil means the system's
+	MaxBody   int64          // body cap in bytes; 0 means DefaultMaxBody
+	UserAgent string         // default "llmprobe"
+	Clock     Clock          // StartedAt and phase times; default RealClock
 }
 
 // Probe runs one check and says what happened and why. It never returns an
 // error: every failure is a Result with an outcome. The caller's ctx ends the
 // probe early (Result.Canceled); the check's Timeout bounds it otherwise.
 func (p *Prober) Probe(ctx context.Context, c Check) Result {
-	now := p.Now
-	if now == nil {
-		now = time.Now
+	now := time.Now
+	if p.Clock != nil {
+		now = p.Clock.Now
 	}
 	start := now()
 	res := Result{Provider: c.Provider.ID, Check: c.Kind, Model: c.Model, Region: c.Region, StartedAt: start.UTC()}
@@ -98,7 +98,7 @@ func (p *Prober) exchange(parent context.Context, c Check, obs *Observation, res
 	defer cancel()
 	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, tr.clientTrace()), out.method, out.url, bytes.NewReader(out.body))
 	if err != nil {
-		obs.Failure, obs.Detail = FailureInternal, "build request: "+scrubURLError(err)
+		obs.Failure, obs.Detail = FailureInternal, "build request: "+ErrorText(err)
 		return
 	}
 	req.Header = out.header
@@ -123,7 +123,7 @@ func (p *Prober) exchange(parent context.Context, c Check, obs *Observation, res
 			res.Canceled = true
 		}
 		obs.Failure = transportFailure(err, context.Cause(ctx) == errProbeTimeout, tr.snapshot())
-		obs.Detail = scrubURLError(err)
+		obs.Detail = ErrorText(err)
 		return
 	}
 	defer resp.Body.Close()
@@ -147,7 +147,7 @@ func (p *Prober) exchange(parent context.Context, c Check, obs *Observation, res
 			} else {
 				obs.Failure = FailureBodyCut
 			}
-			obs.Detail = scrubURLError(err)
+			obs.Detail = ErrorText(err)
 		}
 		tr.bodyDone()
 	}
@@ -250,9 +250,10 @@ func isTimeout(err error) bool {
 	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
 }
 
-// scrubURLError drops the "Get \"URL\": " wrapper of a url.Error, keeping
-// the cause: URLs never carry keys here, but they are long and add nothing.
-func scrubURLError(err error) string {
+// ErrorText is an exchange error as the probe reports it: the cause without
+// the "Get \"URL\": " wrapper of a url.Error (URLs never carry keys here,
+// but they are long and add nothing).
+func ErrorText(err error) string {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err

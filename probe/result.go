@@ -30,7 +30,7 @@ type timingsJSON struct {
 
 // MarshalJSON writes the contract form.
 func (t Timings) MarshalJSON() ([]byte, error) {
-	return json.Marshal(timingsJSON{ms(t.DNS), ms(t.Connect), ms(t.TLS), ms(t.TTFB), ms(t.TTFT), ms(t.Transfer), ms(t.Total)})
+	return json.Marshal(timingsJSON{Milliseconds(t.DNS), Milliseconds(t.Connect), Milliseconds(t.TLS), Milliseconds(t.TTFB), Milliseconds(t.TTFT), Milliseconds(t.Transfer), Milliseconds(t.Total)})
 }
 
 // UnmarshalJSON reads the contract form back.
@@ -43,7 +43,9 @@ func (t *Timings) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func ms(d time.Duration) float64 { return math.Round(float64(d)/1e3) / 1e3 }
+// Milliseconds is d in milliseconds rounded to the microsecond: the unit of
+// every timing in the check JSON, the status API and the logs.
+func Milliseconds(d time.Duration) float64 { return math.Round(float64(d)/1e3) / 1e3 }
 func fromMS(f float64) time.Duration {
 	return time.Duration(f * 1e6)
 }
@@ -102,7 +104,7 @@ func (r Result) MarshalJSON() ([]byte, error) {
 		OriginProcessingMS float64 `json:"origin_processing_ms,omitempty"`
 		EdgeOverheadMS     float64 `json:"edge_overhead_ms,omitempty"`
 		RetryAfterS        float64 `json:"retry_after_s,omitempty"`
-	}{plain(r), r.StartedAt.UTC().Format(time.RFC3339Nano), ms(r.OriginProcessing), ms(r.EdgeOverhead), r.RetryAfter.Seconds()})
+	}{plain(r), r.StartedAt.UTC().Format(time.RFC3339Nano), Milliseconds(r.OriginProcessing), Milliseconds(r.EdgeOverhead), r.RetryAfter.Seconds()})
 }
 
 // Success reports whether the probe succeeded.

@@ -21,7 +21,7 @@ need=()
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v amtool >/dev/null 2>&1 || need+=(prometheus-alertmanager)
 command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
-# Headless Chromium for the status page browser test (cmd/llmprobe/statuspage_test.go).
+# Headless Chromium for the status page browser test (probe/worker/page_browser_test.go).
 command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromium)
 if ((${#need[@]})); then
   echo "== installing ${need[*]}"

@@ -16,7 +16,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/llmprobe/llmprobe/slo/slotest"
+	"github.com/llmprobe/llmprobe/internal/testkit"
 )
 
 // alertmanagerFile returns the generated Alertmanager configuration of res.
@@ -138,14 +138,14 @@ func alertKey(labels map[string]string) string {
 // regional alert of a region whose own network is down are inhibited; the
 // rest are delivered.
 func TestAlertmanagerDeliversWhatNoIncidentExplains(t *testing.T) {
-	hook := slotest.NewWebhook(t)
+	hook := testkit.NewWebhook(t)
 	spec := DefaultSpec(TestProfile())
 	spec.Alertmanager.WebhookURL = hook.URL + "/alerts"
 	res, err := Generate(spec, TestProfile())
 	if err != nil {
 		t.Fatal(err)
 	}
-	base := slotest.StartAlertmanager(t, string(alertmanagerFile(t, res))).URL
+	base := testkit.StartAlertmanager(t, string(alertmanagerFile(t, res))).URL
 	// delivered names the firing alerts that reached the webhook.
 	delivered := func() []string {
 		seen := map[string]bool{}

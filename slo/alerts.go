@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/llmprobe/llmprobe/internal/promql"
 	"github.com/llmprobe/llmprobe/probe"
 )
 
@@ -47,7 +48,9 @@ func (b *builder) alertGroup() RuleGroup {
 }
 
 // factor is the burn-rate threshold of a condition, as written in PromQL.
-func (b *builder) factor(bw BurnWindow) string { return num(bw.Factor(time.Duration(b.spec.Window))) }
+func (b *builder) factor(bw BurnWindow) string {
+	return promql.Num(bw.Factor(time.Duration(b.spec.Window)))
+}
 
 func (b *builder) minFailed() string { return strconv.Itoa(b.spec.MinFailedProbes) }
 
@@ -67,7 +70,7 @@ func failedCount(sli, level string, w time.Duration) string {
 
 // burnAbove writes "burn rate over w > factor" at a level.
 func (b *builder) burnAbove(level, sli string, w time.Duration, bw BurnWindow, extra ...string) string {
-	return sel(RatioName(level, MetricBurnRate, w), append(extra, eq(LabelSLO, sli))...) + " > " + b.factor(bw)
+	return promql.Sel(RatioName(level, MetricBurnRate, w), append(extra, promql.Eq(LabelSLO, sli))...) + " > " + b.factor(bw)
 }
 
 // regionBurning selects, per provider, check and region, the regions where
@@ -82,20 +85,20 @@ func (b *builder) regionBurning(sli string, bw BurnWindow, withMinFailed bool) s
 		ls = append(ls, "and on ("+byProviderCheckRegion+")", failedCount(sli, LevelProviderCheckRegion, bw.Long)+" >= "+b.minFailed())
 	}
 	ls = append(ls, "unless on ("+probe.LabelRegion+")", networkDown())
-	return lines(ls...)
+	return promql.Lines(ls...)
 }
 
 // quorum selects the provider checks whose SLO burns under bw from at least
 // Quorum regions.
 func (b *builder) quorum(sli string, bw BurnWindow) string {
-	return call("count by ("+byProviderCheck+")", b.regionBurning(sli, bw, false)) + " >= " + strconv.Itoa(b.spec.Quorum())
+	return promql.Call("count by ("+byProviderCheck+")", b.regionBurning(sli, bw, false)) + " >= " + strconv.Itoa(b.spec.Quorum())
 }
 
 // globalBurning selects the provider checks whose SLO burns under bw: over
 // both windows, with enough failed probes, from enough regions. Its value
 // is the burn rate over the long window.
 func (b *builder) globalBurning(sli string, bw BurnWindow) string {
-	return lines(
+	return promql.Lines(
 		b.burnAbove(LevelProviderCheck, sli, bw.Long, bw),
 		"and on ("+byProviderCheck+")",
 		b.burnAbove(LevelProviderCheck, sli, bw.Short, bw),
@@ -110,7 +113,7 @@ func (b *builder) globalBurning(sli string, bw BurnWindow) string {
 // check's failed probes over w, and at least MinFailedProbes of them.
 func (b *builder) layerShare(w time.Duration) string {
 	layerFailed := IncreaseName(LevelProviderCheckLayer, MetricProbesFailed, w)
-	return block(
+	return promql.Block(
 		layerFailed+" >= "+b.minFailed(),
 		"and on ("+byProviderCheckLayer+")",
 		layerFailed+" * "+strconv.Itoa(len(failureOutcomes())),
@@ -121,10 +124,10 @@ func (b *builder) layerShare(w time.Duration) string {
 
 // withEdge adds the edge label of the provider to a per-provider expression.
 func withEdge(expr string, edgeMatchers ...string) string {
-	return lines(
+	return promql.Lines(
 		expr,
 		"+ on ("+probe.LabelProvider+") group_left ("+probe.LabelEdge+")",
-		"(0 * "+sel(RecordName(LevelEdgeProvider, MetricProviderInfo, OperationCount), edgeMatchers...)+")",
+		"(0 * "+promql.Sel(RecordName(LevelEdgeProvider, MetricProviderInfo, OperationCount), edgeMatchers...)+")",
 	)
 }
 
@@ -135,28 +138,28 @@ func orAll(on string, alternatives ...string) string {
 		if i > 0 {
 			ls = append(ls, "or on ("+on+")")
 		}
-		ls = append(ls, block(a))
+		ls = append(ls, promql.Block(a))
 	}
-	return lines(ls...)
+	return promql.Lines(ls...)
 }
 
 func (b *builder) errorBudgetBurn(severity string) Rule {
 	var alts []string
 	for _, bw := range BurnWindowsFor(severity) {
-		alts = append(alts, lines(
-			block(b.globalBurning(SLOAvailability, bw)),
+		alts = append(alts, promql.Lines(
+			promql.Block(b.globalBurning(SLOAvailability, bw)),
 			"* on ("+byProviderCheck+") group_right ()",
-			block(b.layerShare(bw.Long)),
+			promql.Block(b.layerShare(bw.Long)),
 		))
 	}
 	return Rule{
 		Alert:  AlertErrorBudgetBurn,
-		Expr:   withEdge(block(orAll(byProviderCheckLayer, alts...))),
+		Expr:   withEdge(promql.Block(orAll(byProviderCheckLayer, alts...))),
 		Labels: map[string]string{LabelSeverity: severity, LabelSLO: SLOAvailability},
 		Annotations: b.annotations(AlertErrorBudgetBurn,
 			fmt.Sprintf("{{ $labels.provider }} {{ $labels.check }}: {{ $labels.layer }} failures burn the availability error budget, seen from %s",
 				listTemplate(
-					sel(IncreaseName(LevelProviderCheckLayerRegion, MetricProbesFailed, regionSummaryWindow(severity)), "provider=%q", "check=%q", "layer=%q")+" > 0",
+					promql.Sel(IncreaseName(LevelProviderCheckLayerRegion, MetricProbesFailed, regionSummaryWindow(severity)), "provider=%q", "check=%q", "layer=%q")+" > 0",
 					"$labels.provider $labels.check $labels.layer", "{{ $s.Labels.region }}", "no region in the last "+b.profile.Range(regionSummaryWindow(severity)), probe.LabelRegion)),
 			fmt.Sprintf("Probes of {{ $labels.provider }} {{ $labels.check }} fail at the {{ $labels.layer }} layer (%s) and burn the availability error budget (objective %s of valid probes over %s) {{ printf \"%%.1f\" $value }} times as fast as the SLO allows. %s Edge: {{ $labels.edge }}.",
 				layerWords(), objectiveTemplate(SLOAvailability, "humanizePercentage"), b.profile.Range(time.Duration(b.spec.Window)), b.conditionWords(severity, SLOAvailability)),
@@ -173,7 +176,7 @@ func (b *builder) latencyBudgetBurn(severity string) Rule {
 	w := regionSummaryWindow(severity)
 	return Rule{
 		Alert: AlertLatencyBudgetBurn,
-		Expr:  withEdge(block(orAll(byProviderCheck, alts...))),
+		Expr:  withEdge(promql.Block(orAll(byProviderCheck, alts...))),
 		// The latency SLI times successful probes, whose time is mostly the
 		// provider's own: the layer is origin. The provider dashboard's
 		// phase panels show when DNS, connect or TLS are slow instead.
@@ -184,8 +187,8 @@ func (b *builder) latencyBudgetBurn(severity string) Rule {
 			fmt.Sprintf("{{ $labels.provider }} {{ $labels.check }}: %s responses slower than %s burn the latency error budget, seen from %s",
 				probe.OutcomeOriginError.Layer(), thresholdTemplate(),
 				listTemplate(
-					sel(IncreaseName(LevelProviderCheckRegion, MetricLatencyValid, w), "provider=%[1]q", "check=%[2]q")+
-						" - "+sel(IncreaseName(LevelProviderCheckRegion, MetricLatencyGood, w), "provider=%[1]q", "check=%[2]q")+" > 0",
+					promql.Sel(IncreaseName(LevelProviderCheckRegion, MetricLatencyValid, w), "provider=%[1]q", "check=%[2]q")+
+						" - "+promql.Sel(IncreaseName(LevelProviderCheckRegion, MetricLatencyGood, w), "provider=%[1]q", "check=%[2]q")+" > 0",
 					"$labels.provider $labels.check", "{{ $s.Labels.region }}", "no region in the last "+b.profile.Range(w), probe.LabelRegion)),
 			fmt.Sprintf("Successful {{ $labels.provider }} {{ $labels.check }} probes take longer than %s too often: the latency error budget (objective %s within %s over %s) burns {{ printf \"%%.1f\" $value }} times as fast as the SLO allows. %s The layer is origin because the SLI times successful probes; the provider dashboard's phase panels show whether DNS, connect or TLS are slow instead.",
 				thresholdTemplate(), objectiveTemplate(SLOLatency, "humanizePercentage"), thresholdTemplate(), b.profile.Range(time.Duration(b.spec.Window)), b.conditionWords(severity, SLOLatency)),
@@ -199,34 +202,34 @@ func (b *builder) latencyBudgetBurn(severity string) Rule {
 func (b *builder) sharedEdgeIncident() Rule {
 	var alts []string
 	for _, bw := range BurnWindowsFor(SeverityPage) {
-		alts = append(alts, lines(
-			b.burnAbove(LevelProviderCheckLayerRegion, SLOAvailability, bw.Long, bw, eq(LabelLayer, "edge")),
+		alts = append(alts, promql.Lines(
+			b.burnAbove(LevelProviderCheckLayerRegion, SLOAvailability, bw.Long, bw, promql.Eq(LabelLayer, "edge")),
 			"and on ("+byProviderCheckLayerRegion+")",
-			b.burnAbove(LevelProviderCheckLayerRegion, SLOAvailability, bw.Short, bw, eq(LabelLayer, "edge")),
+			b.burnAbove(LevelProviderCheckLayerRegion, SLOAvailability, bw.Short, bw, promql.Eq(LabelLayer, "edge")),
 			"and on ("+byProviderCheck+")",
-			sel(IncreaseName(LevelProviderCheckLayer, MetricProbesFailed, bw.Long), eq(LabelLayer, "edge"))+" >= "+b.minFailed(),
+			promql.Sel(IncreaseName(LevelProviderCheckLayer, MetricProbesFailed, bw.Long), promql.Eq(LabelLayer, "edge"))+" >= "+b.minFailed(),
 		))
 	}
-	perRegion := call("max by ("+by(probe.LabelProvider, probe.LabelRegion)+")", lines(
-		block(lines(block(alts[0]), "or", block(alts[1]))),
+	perRegion := promql.Call("max by ("+promql.By(probe.LabelProvider, probe.LabelRegion)+")", promql.Lines(
+		promql.Block(promql.Lines(promql.Block(alts[0]), "or", promql.Block(alts[1]))),
 		"unless on ("+probe.LabelRegion+")",
 		networkDown(),
 	))
-	providers := call("count by ("+by(probe.LabelEdge, probe.LabelProvider)+")", withEdge(perRegion, ne(probe.LabelEdge, EdgeNone))) +
+	providers := promql.Call("count by ("+promql.By(probe.LabelEdge, probe.LabelProvider)+")", withEdge(perRegion, promql.Ne(probe.LabelEdge, EdgeNone))) +
 		" >= " + strconv.Itoa(b.spec.Quorum())
-	edgeOf := "(0 * " + sel(RecordName(LevelEdgeProvider, MetricProviderInfo, OperationCount), "edge=%[1]q") + ")"
+	edgeOf := "(0 * " + promql.Sel(RecordName(LevelEdgeProvider, MetricProviderInfo, OperationCount), "edge=%[1]q") + ")"
 	w := regionSummaryWindow(SeverityPage)
 	return Rule{
 		Alert:  AlertSharedEdgeIncident,
-		Expr:   call("count by ("+probe.LabelEdge+")", providers) + " >= 2",
+		Expr:   promql.Call("count by ("+probe.LabelEdge+")", providers) + " >= 2",
 		Labels: map[string]string{LabelSeverity: SeverityPage},
 		Annotations: b.annotations(AlertSharedEdgeIncident,
 			fmt.Sprintf("{{ $labels.edge }} edge incident: {{ $value }} providers fail at the edge together (%s), seen from %s",
 				listTemplate(
-					"count by (provider) (("+sel(IncreaseName(LevelProviderCheckLayer, MetricProbesFailed, w), eq(LabelLayer, "edge"))+" > 0) + on (provider) group_left (edge) "+edgeOf+")",
+					"count by (provider) (("+promql.Sel(IncreaseName(LevelProviderCheckLayer, MetricProbesFailed, w), promql.Eq(LabelLayer, "edge"))+" > 0) + on (provider) group_left (edge) "+edgeOf+")",
 					"$labels.edge", "{{ $s.Labels.provider }}", "none in the last "+b.profile.Range(w), probe.LabelProvider),
 				listTemplate(
-					"count by (region) (("+sel(IncreaseName(LevelProviderCheckLayerRegion, MetricProbesFailed, w), eq(LabelLayer, "edge"))+" > 0) + on (provider) group_left (edge) "+edgeOf+")",
+					"count by (region) (("+promql.Sel(IncreaseName(LevelProviderCheckLayerRegion, MetricProbesFailed, w), promql.Eq(LabelLayer, "edge"))+" > 0) + on (provider) group_left (edge) "+edgeOf+")",
 					"$labels.edge", "{{ $s.Labels.region }}", "no region in the last "+b.profile.Range(w), probe.LabelRegion)),
 			fmt.Sprintf("Two or more providers behind {{ $labels.edge }} fail at the edge layer (the CDN's own errors, TLS and connection resets) at a paging burn rate, each from at least %d regions: the CDN is failing, not each provider. Their per-provider edge alerts are inhibited while this fires; check the CDN's status page and fail over to providers behind another edge.",
 				b.spec.Quorum()),
@@ -241,22 +244,22 @@ func (b *builder) sharedEdgeIncident() Rule {
 func (b *builder) regionalFailureProviders() Rule {
 	var alts []string
 	for _, bw := range BurnWindowsFor(SeverityPage) {
-		alts = append(alts, lines(
+		alts = append(alts, promql.Lines(
 			b.regionBurning(SLOAvailability, bw, true),
 			"unless on ("+byProviderCheck+")",
-			block(b.quorum(SLOAvailability, bw)),
+			promql.Block(b.quorum(SLOAvailability, bw)),
 		))
 	}
 	w := regionSummaryWindow(SeverityPage)
 	return Rule{
 		Alert: AlertRegionalFailure,
-		Expr: call("count by ("+probe.LabelRegion+")",
-			call("max by ("+byProviderCheckRegion+")", lines(block(alts[0]), "or", block(alts[1])))),
+		Expr: promql.Call("count by ("+probe.LabelRegion+")",
+			promql.Call("max by ("+byProviderCheckRegion+")", promql.Lines(promql.Block(alts[0]), "or", promql.Block(alts[1])))),
 		For:    FormatDuration(b.profile.Scale(5 * time.Minute)),
 		Labels: map[string]string{LabelSeverity: SeverityTicket, LabelCause: CauseProviders},
 		Annotations: b.annotations(AlertRegionalFailure,
 			fmt.Sprintf("{{ $labels.region }}: {{ $value }} provider check(s) fail from this region only (failures here in the last %s: %s)", b.profile.Range(w),
-				listTemplate(sel(IncreaseName(LevelProviderCheckRegion, MetricProbesFailed, w), "region=%q")+" > 0",
+				listTemplate(promql.Sel(IncreaseName(LevelProviderCheckRegion, MetricProbesFailed, w), "region=%q")+" > 0",
 					"$labels.region", "{{ $s.Labels.provider }}/{{ $s.Labels.check }}", "none", probe.LabelCheck, probe.LabelProvider)),
 			fmt.Sprintf("Probes from {{ $labels.region }} burn the availability budget of these checks at a paging rate while fewer than %d regions see it, so no provider alert pages. The region's control targets answer, so its network is up: suspect a regional provider or CDN problem, or the path from this region (peering, DNS).",
 				b.spec.Quorum()),
@@ -289,15 +292,15 @@ func (b *builder) workerDown() Rule {
 	last := probe.MetricCheckLastRun
 	stale := b.spec.StaleAfter(b.profile)
 	alts := []string{
-		fmt.Sprintf("time() - max by (%s) (%s) > %s", probe.LabelRegion, last, num(stale.Seconds())),
-		lines(
+		fmt.Sprintf("time() - max by (%s) (%s) > %s", probe.LabelRegion, last, promql.Num(stale.Seconds())),
+		promql.Lines(
 			fmt.Sprintf("time() - max by (%s) (max_over_time(%s[%s]))", probe.LabelRegion, last, b.profile.Range(24*time.Hour)),
 			"  unless on ("+probe.LabelRegion+")",
 			fmt.Sprintf("max by (%s) (%s)", probe.LabelRegion, last),
 		),
 	}
 	for _, r := range b.spec.RegionNames {
-		alts = append(alts, "absent("+sel(last, eq(probe.LabelRegion, r))+")")
+		alts = append(alts, "absent("+promql.Sel(last, promql.Eq(probe.LabelRegion, r))+")")
 	}
 	return Rule{
 		Alert:  AlertWorkerDown,
@@ -319,8 +322,8 @@ func (b *builder) misconfigured() Rule {
 	forDur := b.profile.Scale(15 * time.Minute)
 	return Rule{
 		Alert: AlertMisconfigured,
-		Expr: increase(by(probe.LabelProvider, probe.LabelCheck, probe.LabelRegion, probe.LabelReason),
-			sel(probe.MetricProbesTotal, eq(probe.LabelOutcome, string(probe.OutcomeProbeError))),
+		Expr: increase(promql.By(probe.LabelProvider, probe.LabelCheck, probe.LabelRegion, probe.LabelReason),
+			promql.Sel(probe.MetricProbesTotal, promql.Eq(probe.LabelOutcome, string(probe.OutcomeProbeError))),
 			b.profile.Range(5*time.Minute)) + " > 0",
 		For:    FormatDuration(forDur),
 		Labels: map[string]string{LabelSeverity: SeverityTicket},
@@ -375,14 +378,14 @@ func listTemplate(queryFmt, args, item, none string, sortLabels ...string) strin
 // objectiveTemplate writes the provider check's objective for an SLI.
 func objectiveTemplate(sli, format string) string {
 	return fmt.Sprintf("{{ with query (printf %s $labels.provider $labels.check %s) }}{{ . | first | value | %s }}{{ end }}",
-		strconv.Quote(sel(RecordName(LevelProviderCheck, MetricObjective, OperationRatio), "provider=%q", "check=%q", "slo=%q")),
+		strconv.Quote(promql.Sel(RecordName(LevelProviderCheck, MetricObjective, OperationRatio), "provider=%q", "check=%q", "slo=%q")),
 		strconv.Quote(sli), format)
 }
 
 // thresholdTemplate writes the provider check's latency threshold.
 func thresholdTemplate() string {
 	return fmt.Sprintf("{{ with query (printf %s $labels.provider $labels.check) }}{{ . | first | value | humanizeDuration }}{{ end }}",
-		strconv.Quote(sel(RecordName(LevelProviderCheck, MetricLatencyThreshold, OperationSeconds), "provider=%q", "check=%q")))
+		strconv.Quote(promql.Sel(RecordName(LevelProviderCheck, MetricLatencyThreshold, OperationSeconds), "provider=%q", "check=%q")))
 }
 
 // layerWords explains the layer label inside a template.

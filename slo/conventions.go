@@ -82,7 +82,7 @@ const (
 	OperationSeconds       = "seconds"
 )
 
-// Labels added by the rules (the probe's own labels are in probe/metrics.go).
+// Labels added by the rules (the probe's own labels are in probe/names.go).
 const (
 	LabelLayer    = "layer"
 	LabelSLO      = "slo"
@@ -152,6 +152,12 @@ const (
 	DashboardProvider = "llmprobe-provider"
 	DashboardSLO      = "llmprobe-slo"
 )
+
+// DatasourceUID is the UID of the Prometheus datasource that the dashboards
+// and the Grafana-managed alert rules query. The Grafana provisioning that
+// `llmprobe generate` writes creates it; a Grafana that already has a
+// Prometheus can provision the same UID pointing at it.
+const DatasourceUID = "llmprobe-prometheus"
 
 // Paths of the generated files, relative to the output directory (deploy/).
 const (

@@ -3,8 +3,6 @@ package slo
 import (
 	"bytes"
 	"flag"
-	"path"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -13,7 +11,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/llmprobe/llmprobe/slo/slotest"
+	"github.com/llmprobe/llmprobe/internal/testkit"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata from the generator's output")
@@ -49,20 +47,12 @@ func (c goldenCase) generate(t *testing.T) Result {
 	return res
 }
 
-// goldenPath names the golden file of a generated file:
-// testdata/<case>.<base>.golden.<ext>.
-func goldenPath(c, file string) string {
-	base := path.Base(file)
-	ext := path.Ext(base)
-	return filepath.Join("testdata", c+"."+strings.TrimSuffix(base, ext)+".golden"+ext)
-}
-
 func TestGeneratedFilesMatchTheGoldenFiles(t *testing.T) {
 	for _, c := range goldenCases() {
 		t.Run(c.name, func(t *testing.T) {
 			for _, f := range c.generate(t).Files {
-				golden := goldenPath(c.name, f.Path)
-				slotest.Golden(t, golden, f.Data, *update)
+				golden := testkit.GoldenPath(c.name, f.Path)
+				testkit.Golden(t, golden, f.Data, *update)
 			}
 		})
 	}

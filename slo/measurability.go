@@ -5,6 +5,8 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/llmprobe/llmprobe/internal/promql"
 )
 
 // Measurability says, in warnings for `llmprobe generate` to print, where the
@@ -65,20 +67,20 @@ func Measurability(s Spec, p Profile) []string {
 			long := p.Range(bw.Long)
 			if f*budget >= 1 {
 				problems = append(problems, fmt.Sprintf("%s %sx over %s would need more than every probe to fail: it can never fire (an objective above %s can)",
-					bw.Severity, num(f), long, num(math.Ceil((1-1/f)*1e4)/1e4)))
+					bw.Severity, promql.Num(f), long, promql.Num(math.Ceil((1-1/f)*1e4)/1e4)))
 				continue
 			}
 			probes := probesIn(bw.Long)
 			if n := probes * f * budget; n < minFailed {
 				problems = append(problems, fmt.Sprintf("%s %sx over %s is %.1f failed probes of %.0f, fewer than minFailedProbes (%d): it fires only from %.1fx",
-					bw.Severity, num(f), long, n, probes, s.MinFailedProbes, minFailed/(probes*budget)))
+					bw.Severity, promql.Num(f), long, n, probes, s.MinFailedProbes, minFailed/(probes*budget)))
 			}
 		}
 		if len(problems) == 0 {
 			continue
 		}
 		out = append(out, fmt.Sprintf("%s objective %s for %s (%s) %s: %s",
-			k.sli, num(k.objective), k.check, strings.Join(providers[k], ", "), rate, strings.Join(problems, "; ")))
+			k.sli, promql.Num(k.objective), k.check, strings.Join(providers[k], ", "), rate, strings.Join(problems, "; ")))
 	}
 	return out
 }

@@ -99,7 +99,7 @@ func scenarios(t *testing.T) []scenario {
 		out = append(out, scenario{name: strings.TrimSuffix(filepath.Base(p), ".yml"), file: p})
 	}
 	if len(out) < 10 {
-		t.Fatalf("found %d scenarios in testdata/scenarios, want the ten of issue 4 and more", len(out))
+		t.Fatalf("found %d scenarios in testdata/scenarios, want at least ten", len(out))
 	}
 	return out
 }
@@ -143,7 +143,7 @@ func runScenario(t *testing.T, promtool string, s scenario, spec Spec) ([]byte, 
 	return cmd.CombinedOutput()
 }
 
-// TestScenarios runs every acceptance scenario of issue 4 (one file each in
+// TestScenarios runs every alerting scenario (one file each in
 // testdata/scenarios, named for what it shows) against the generated rules
 // with promtool test rules.
 func TestScenarios(t *testing.T) {

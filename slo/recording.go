@@ -6,6 +6,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/llmprobe/llmprobe/internal/promql"
 	"github.com/llmprobe/llmprobe/probe"
 )
 
@@ -49,7 +50,7 @@ func (b *builder) metadataRules() []Rule {
 	for _, s := range b.slos {
 		out = append(out, Rule{
 			Record: RecordName(LevelProviderCheck, MetricObjective, OperationRatio),
-			Expr:   "vector(" + num(s.Objective) + ")",
+			Expr:   "vector(" + promql.Num(s.Objective) + ")",
 			Labels: map[string]string{probe.LabelProvider: s.Provider, probe.LabelCheck: s.Check, LabelSLO: s.SLI},
 		})
 	}
@@ -59,7 +60,7 @@ func (b *builder) metadataRules() []Rule {
 		}
 		out = append(out, Rule{
 			Record: RecordName(LevelProviderCheck, MetricLatencyThreshold, OperationSeconds),
-			Expr:   "vector(" + num(s.Threshold.Seconds()) + ")",
+			Expr:   "vector(" + promql.Num(s.Threshold.Seconds()) + ")",
 			Labels: map[string]string{probe.LabelProvider: s.Provider, probe.LabelCheck: s.Check, LabelSLO: s.SLI},
 		})
 	}
@@ -77,15 +78,15 @@ func (b *builder) inventoryRules() []Rule {
 			// old series lingers.
 			Record: edgeRegion,
 			Expr: fmt.Sprintf("topk by (%s) (1, max by (%s) (%s))",
-				by(probe.LabelProvider, probe.LabelRegion),
-				by(probe.LabelEdge, probe.LabelProvider, probe.LabelRegion), probe.MetricProviderInfo),
+				promql.By(probe.LabelProvider, probe.LabelRegion),
+				promql.By(probe.LabelEdge, probe.LabelProvider, probe.LabelRegion), probe.MetricProviderInfo),
 		},
 		{
 			// The edge seen from most regions: alerts carry it as the edge
 			// label, and the shared-edge inhibition matches on it.
 			Record: edgeProvider,
 			Expr: fmt.Sprintf("topk by (%s) (1, count by (%s) (%s))",
-				probe.LabelProvider, by(probe.LabelEdge, probe.LabelProvider), edgeRegion),
+				probe.LabelProvider, promql.By(probe.LabelEdge, probe.LabelProvider), edgeRegion),
 		},
 	}
 	// Until a worker reports the edge, the catalog's is assumed (value 0:
@@ -97,7 +98,7 @@ func (b *builder) inventoryRules() []Rule {
 		}
 		out = append(out, Rule{
 			Record: edgeProvider,
-			Expr:   "0 * absent(" + sel(probe.MetricProviderInfo, eq(probe.LabelProvider, p)) + ")",
+			Expr:   "0 * absent(" + promql.Sel(probe.MetricProviderInfo, promql.Eq(probe.LabelProvider, p)) + ")",
 			Labels: map[string]string{probe.LabelProvider: p, probe.LabelEdge: cat.Edge},
 		})
 	}
@@ -114,14 +115,12 @@ func (b *builder) inventoryRules() []Rule {
 	return out
 }
 
-// validOutcomes are the outcomes that count for availability: all but
-// probe_error, which is the probe's own fault.
-func validOutcomes() []string {
+// ValidOutcomes are the outcome label values that count for availability
+// (probe.Outcome.CountsForSLI), as the rules and dashboards select them.
+func ValidOutcomes() []string {
 	var out []string
-	for _, o := range probe.Outcomes {
-		if o != probe.OutcomeProbeError {
-			out = append(out, string(o))
-		}
+	for _, o := range probe.SLIOutcomes() {
+		out = append(out, string(o))
 	}
 	return out
 }
@@ -130,8 +129,8 @@ func validOutcomes() []string {
 // layer (Outcome.Layer).
 func failureOutcomes() []probe.Outcome {
 	var out []probe.Outcome
-	for _, o := range probe.Outcomes {
-		if o != probe.OutcomeSuccess && o != probe.OutcomeProbeError {
+	for _, o := range probe.SLIOutcomes() {
+		if o != probe.OutcomeSuccess {
 			out = append(out, o)
 		}
 	}
@@ -145,12 +144,12 @@ func increase(labels, selector, rng string) string {
 
 // objective selects one SLI's objective series.
 func objective(sli string) string {
-	return sel(RecordName(LevelProviderCheck, MetricObjective, OperationRatio), eq(LabelSLO, sli))
+	return promql.Sel(RecordName(LevelProviderCheck, MetricObjective, OperationRatio), promql.Eq(LabelSLO, sli))
 }
 
 // burnRate writes (1 - sli) / (1 - objective) joined per provider and check.
 func burnRate(errorRatio, sli string) string {
-	return lines(
+	return promql.Lines(
 		errorRatio,
 		"  / on ("+byProviderCheck+") group_left ()",
 		"(1 - "+objective(sli)+")",
@@ -189,13 +188,13 @@ func (b *builder) windowRules(w time.Duration, level, layerLevel string, fromRaw
 	var out []Rule
 	if fromRaw {
 		out = append(out,
-			Rule{Record: valid, Expr: increase(labels, sel(probe.MetricProbesTotal, re(probe.LabelOutcome, validOutcomes()...)), rng)},
-			Rule{Record: success, Expr: increase(labels, sel(probe.MetricProbesTotal, eq(probe.LabelOutcome, string(probe.OutcomeSuccess))), rng)},
+			Rule{Record: valid, Expr: increase(labels, promql.Sel(probe.MetricProbesTotal, promql.Re(probe.LabelOutcome, ValidOutcomes()...)), rng)},
+			Rule{Record: success, Expr: increase(labels, promql.Sel(probe.MetricProbesTotal, promql.Eq(probe.LabelOutcome, string(probe.OutcomeSuccess))), rng)},
 		)
 		for _, o := range failureOutcomes() {
 			out = append(out, Rule{
 				Record: layerFailed,
-				Expr:   increase(labels, sel(probe.MetricProbesTotal, eq(probe.LabelOutcome, string(o))), rng),
+				Expr:   increase(labels, promql.Sel(probe.MetricProbesTotal, promql.Eq(probe.LabelOutcome, string(o))), rng),
 				Labels: map[string]string{LabelLayer: o.Layer()},
 			})
 		}
@@ -210,8 +209,8 @@ func (b *builder) windowRules(w time.Duration, level, layerLevel string, fromRaw
 		Rule{Record: failed, Expr: fmt.Sprintf("sum by (%s) (%s)", labels, layerFailed)},
 		// A check that never succeeded has no success series: its
 		// availability is 0, not absent.
-		Rule{Record: avail, Expr: lines(success+" / "+valid, "or", "0 * "+valid)},
-		Rule{Record: attribution, Expr: lines(layerFailed, "  / ignoring ("+LabelLayer+") group_left ()", valid)},
+		Rule{Record: avail, Expr: promql.Lines(success+" / "+valid, "or", "0 * "+valid)},
+		Rule{Record: attribution, Expr: promql.Lines(layerFailed, "  / ignoring ("+LabelLayer+") group_left ()", valid)},
 		Rule{
 			Record: RatioName(level, MetricBurnRate, w),
 			Expr:   burnRate("(1 - "+avail+")", SLOAvailability),
@@ -241,29 +240,29 @@ func (b *builder) windowRules(w time.Duration, level, layerLevel string, fromRaw
 	if fromRaw {
 		out = append(out, Rule{
 			Record: latValid,
-			Expr: increase(labels, sel(probe.MetricProbeDuration+"_count",
-				eq(probe.LabelOutcome, string(probe.OutcomeSuccess)), re(probe.LabelCheck, b.latencyChecks()...)), rng),
+			Expr: increase(labels, promql.Sel(probe.MetricProbeDuration+"_count",
+				promql.Eq(probe.LabelOutcome, string(probe.OutcomeSuccess)), promql.Re(probe.LabelCheck, b.latencyChecks()...)), rng),
 		})
 		for _, g := range b.latencyGroups() {
-			matchers := []string{eq(probe.LabelOutcome, string(probe.OutcomeSuccess))}
+			matchers := []string{promql.Eq(probe.LabelOutcome, string(probe.OutcomeSuccess))}
 			// The rule labels repeat what the selector pins, so that each
 			// rule has its own label set (promtool lints duplicates).
 			ruleLabels := map[string]string{}
 			if len(g.checks) == 1 {
-				matchers = append(matchers, eq(probe.LabelCheck, g.checks[0]))
+				matchers = append(matchers, promql.Eq(probe.LabelCheck, g.checks[0]))
 				ruleLabels[probe.LabelCheck] = g.checks[0]
 			} else {
-				matchers = append(matchers, re(probe.LabelCheck, g.checks...))
+				matchers = append(matchers, promql.Re(probe.LabelCheck, g.checks...))
 			}
 			switch {
 			case g.provider != "":
-				matchers = append(matchers, eq(probe.LabelProvider, g.provider))
+				matchers = append(matchers, promql.Eq(probe.LabelProvider, g.provider))
 				ruleLabels[probe.LabelProvider] = g.provider
 			case len(g.except) > 0:
-				matchers = append(matchers, nre(probe.LabelProvider, g.except...))
+				matchers = append(matchers, promql.NRe(probe.LabelProvider, g.except...))
 			}
 			matchers = append(matchers, leMatcher(g.threshold))
-			r := Rule{Record: latGood, Expr: increase(labels, sel(probe.MetricProbeDuration+"_bucket", matchers...), rng)}
+			r := Rule{Record: latGood, Expr: increase(labels, promql.Sel(probe.MetricProbeDuration+"_bucket", matchers...), rng)}
 			if len(ruleLabels) > 0 {
 				r.Labels = ruleLabels
 			}

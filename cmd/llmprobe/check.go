@@ -6,9 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
+	"github.com/llmprobe/llmprobe/internal/buildinfo"
 	"github.com/llmprobe/llmprobe/probe"
 )
 
@@ -19,7 +21,7 @@ type checkFlags struct {
 	timeout                                                 time.Duration
 }
 
-func runCheck(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
+func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var f checkFlags
@@ -40,7 +42,7 @@ func runCheck(ctx context.Context, args []string, env func(string) string, stdou
 	}
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
-	c, prober, output, err := resolveCheck(f, set, env)
+	c, prober, output, err := resolveCheck(f, set, os.Getenv)
 	if err != nil {
 		return err
 	}
@@ -136,7 +138,7 @@ func resolveCheck(f checkFlags, set map[string]bool, env func(string) string) (p
 		return c, nil, "", usagef("%s: %q is not an output format (want text or json)", src, output)
 	}
 
-	prober := &probe.Prober{UserAgent: userAgent()}
+	prober := &probe.Prober{UserAgent: buildinfo.Get().UserAgent()}
 	caFile, src := pick("ca-file", f.caFile, probe.EnvCAFile)
 	if caFile != "" {
 		pool, err := probe.LoadCAFile(caFile)
@@ -146,11 +148,6 @@ func resolveCheck(f checkFlags, set map[string]bool, env func(string) string) (p
 		prober.RootCAs = pool
 	}
 	return c, prober, output, nil
-}
-
-func userAgent() string {
-	v, _, _ := buildVersion()
-	return "llmprobe/" + v + " (+https://github.com/llmprobe/llmprobe)"
 }
 
 // printResult writes one result as JSON (one line) or as a short summary.

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/llmprobe/llmprobe/internal/testkit"
 	"github.com/llmprobe/llmprobe/probe"
 	"github.com/llmprobe/llmprobe/probe/providertest"
 )
@@ -164,7 +165,7 @@ func runBinary(t *testing.T, env []string, args ...string) (stdout, stderr strin
 	return out.String(), errb.String(), code
 }
 
-// TestCheckClassifiesEveryFault is issue 2's acceptance: every fault
+// TestCheckClassifiesEveryFault: every fault
 // providertest injects is classified as DESIGN.md says, through the built
 // binary, over HTTP and HTTPS, for the providers whose edge writes it.
 func TestCheckClassifiesEveryFault(t *testing.T) {
@@ -313,7 +314,6 @@ func TestCheckReportsTTFBOfASlowOrigin(t *testing.T) {
 }
 
 func TestCheckUsageErrors(t *testing.T) {
-	noEnv := func(string) string { return "" }
 	dir := t.TempDir()
 	badPEM := filepath.Join(dir, "bad.pem")
 	os.WriteFile(badPEM, []byte("not a certificate"), 0o600)
@@ -339,12 +339,12 @@ func TestCheckUsageErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env := noEnv
-			if tt.env != nil {
-				env = func(k string) string { return tt.env[k] }
+			testkit.ClearEnv(t)
+			for k, v := range tt.env {
+				t.Setenv(k, v)
 			}
 			var stdout, stderr bytes.Buffer
-			code := run(context.Background(), append([]string{"check"}, tt.args...), env, &stdout, &stderr)
+			code := run(context.Background(), append([]string{"check"}, tt.args...), &stdout, &stderr)
 			if code != exitUsage {
 				t.Fatalf("exit %d, want 2; stderr %s", code, stderr.String())
 			}
@@ -365,14 +365,10 @@ func TestCheckDefaultsToChatWithAKeyAndReachWithout(t *testing.T) {
 		key  string
 		want string
 	}{{"", "reach"}, {testKey, "chat"}} {
-		env := func(k string) string {
-			if k == "OPENAI_API_KEY" {
-				return tt.key
-			}
-			return ""
-		}
+		testkit.ClearEnv(t)
+		t.Setenv("OPENAI_API_KEY", tt.key)
 		var stdout, stderr bytes.Buffer
-		code := run(context.Background(), []string{"check", "--provider", "openai", "--base-url", srv.BaseURL("openai"), "--output", "json"}, env, &stdout, &stderr)
+		code := run(context.Background(), []string{"check", "--provider", "openai", "--base-url", srv.BaseURL("openai"), "--output", "json"}, &stdout, &stderr)
 		var res probe.Result
 		if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
 			t.Fatalf("%v: %s %s", err, stdout.String(), stderr.String())
@@ -387,14 +383,10 @@ func TestCheckTextOutputShowsVerdictAndPhaseBar(t *testing.T) {
 	srv := providertest.NewServer(providertest.Options{APIKey: testKey})
 	defer srv.Close()
 	srv.Inject("anthropic", providertest.Fault{Kind: providertest.Overloaded529})
-	env := func(k string) string {
-		if k == "ANTHROPIC_API_KEY" {
-			return testKey
-		}
-		return ""
-	}
+	testkit.ClearEnv(t)
+	t.Setenv("ANTHROPIC_API_KEY", testKey)
 	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), []string{"check", "--provider", "anthropic", "--base-url", srv.BaseURL("anthropic")}, env, &stdout, &stderr)
+	code := run(context.Background(), []string{"check", "--provider", "anthropic", "--base-url", srv.BaseURL("anthropic")}, &stdout, &stderr)
 	out := stdout.String()
 	if code != exitFailed {
 		t.Fatalf("exit %d, want 1", code)

@@ -25,7 +25,7 @@ import (
 // It writes only its own files and leaves anything else in the directory
 // alone.
 // Warnings about objectives the probe rate cannot measure go to stderr.
-func runGenerate(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
+func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("generate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	out := fs.String("out", "deploy", "directory to write under, laid out like deploy/")

@@ -19,7 +19,7 @@ import (
 func generateInto(t *testing.T, dir string, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	err = runGenerate(context.Background(), append([]string{"--out", dir}, args...), func(string) string { return "" }, &out, &errOut)
+	err = runGenerate(context.Background(), append([]string{"--out", dir}, args...), &out, &errOut)
 	return out.String(), errOut.String(), err
 }
 
@@ -107,8 +107,8 @@ func TestGenerateWritesTheDashboardsAndGrafanaProvisioning(t *testing.T) {
 		}
 	}
 	ds, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(dashboards.FileDatasource)))
-	if err != nil || !bytes.Contains(ds, []byte("uid: "+dashboards.DatasourceUID)) {
-		t.Errorf("datasource provisioning without uid %s: %v\n%s", dashboards.DatasourceUID, err, ds)
+	if err != nil || !bytes.Contains(ds, []byte("uid: "+slo.DatasourceUID)) {
+		t.Errorf("datasource provisioning without uid %s: %v\n%s", slo.DatasourceUID, err, ds)
 	}
 	provider, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(dashboards.FileDashboardProvider)))
 	if err != nil || !bytes.Contains(provider, []byte("path: "+dashboards.DashboardsPath)) {
@@ -210,14 +210,14 @@ func TestGenerateUsageErrorsExitTwo(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			code := run(context.Background(), append([]string{"generate"}, tc.args...), func(string) string { return "" }, &stdout, &stderr)
+			code := run(context.Background(), append([]string{"generate"}, tc.args...), &stdout, &stderr)
 			if code != exitUsage {
 				t.Errorf("exit %d, want %d", code, exitUsage)
 			}
 			if !strings.Contains(stderr.String(), tc.want) {
 				t.Errorf("stderr %q does not contain %q", stderr.String(), tc.want)
 			}
-			err := runGenerate(context.Background(), tc.args, func(string) string { return "" }, &stdout, &stderr)
+			err := runGenerate(context.Background(), tc.args, &stdout, &stderr)
 			if !errors.As(err, new(usageError)) {
 				t.Errorf("runGenerate error %v is not a usage error", err)
 			}
@@ -227,7 +227,7 @@ func TestGenerateUsageErrorsExitTwo(t *testing.T) {
 
 func TestGenerateHelpIsNotAnError(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	if err := runGenerate(context.Background(), []string{"-h"}, func(string) string { return "" }, &stdout, &stderr); err != nil {
+	if err := runGenerate(context.Background(), []string{"-h"}, &stdout, &stderr); err != nil {
 		t.Fatalf("generate -h: %v", err)
 	}
 	if !strings.Contains(stderr.String(), "usage: llmprobe generate") || !strings.Contains(stderr.String(), "-profile") {

@@ -2,8 +2,10 @@
 // failed: the CDN edge, the provider's origin, the network path, or the probe.
 //
 // Subcommands: run, check, generate, demo, providers, version. Each lives in
-// its own file and is a function of (ctx, args, stdout, stderr), so tests run
-// them without a process.
+// its own file and is a function of (ctx, args, stdout, stderr) that turns
+// flags and the environment into one call of the package that does the work
+// (probe, probe/worker, probe/demo, slo, dashboards), so tests run them
+// without a process. Settings come from the process environment.
 package main
 
 import (
@@ -17,6 +19,8 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+
+	"github.com/llmprobe/llmprobe/probe/worker"
 )
 
 // Exit statuses (contract for `check`; the other subcommands follow it).
@@ -36,12 +40,12 @@ func usagef(format string, args ...any) error {
 	return usageError{fmt.Errorf(format, args...)}
 }
 
-// failedError marks a command that ran to the end and reports failure: exit 1.
+// errFailed marks a command that ran to the end and reports failure: exit 1.
 var errFailed = errors.New("failed")
 
 type command struct {
 	summary string
-	run     func(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error
+	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
 func commands() map[string]command {
@@ -57,13 +61,13 @@ func commands() map[string]command {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
 
 // run dispatches to a subcommand and maps its error to an exit status.
-func run(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cmds := commands()
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		printUsage(stderr, cmds)
@@ -78,13 +82,13 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 		printUsage(stderr, cmds)
 		return exitUsage
 	}
-	err := cmd.run(ctx, args[1:], env, stdout, stderr)
+	err := cmd.run(ctx, args[1:], stdout, stderr)
 	switch {
 	case err == nil, errors.Is(err, errHelp):
 		return exitOK
 	case errors.Is(err, errFailed):
 		return exitFailed
-	case errors.As(err, new(usageError)):
+	case errors.As(err, new(usageError)), errors.As(err, new(*worker.ConfigError)):
 		fmt.Fprintf(stderr, "llmprobe %s: %v\n", args[0], err)
 		return exitUsage
 	default:

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -14,7 +15,7 @@ import (
 
 // runProviders is `llmprobe providers`: the catalog as a table (or JSON),
 // and with --reasons the documented reason list as a Markdown table.
-func runProviders(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
+func runProviders(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("providers", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	output := fs.String("output", "text", "text or json")
@@ -30,8 +31,8 @@ func runProviders(ctx context.Context, args []string, env func(string) string, s
 		return err
 	}
 	var list []probe.Provider
-	for _, id := range probe.KnownIDs(env) {
-		p, err := probe.ResolveProvider(id, env)
+	for _, id := range probe.KnownIDs(os.Getenv) {
+		p, err := probe.ResolveProvider(id, os.Getenv)
 		if err != nil {
 			return usageError{err}
 		}
@@ -44,7 +45,7 @@ func runProviders(ctx context.Context, args []string, env func(string) string, s
 		}
 		var rows []row
 		for _, p := range list {
-			rows = append(rows, row{p.ID, p.Name, string(p.API), p.BaseURL, p.KeyEnv, p.DefaultModel, p.Edge, p.StatusPage, env(p.KeyEnv) != ""})
+			rows = append(rows, row{p.ID, p.Name, string(p.API), p.BaseURL, p.KeyEnv, p.DefaultModel, p.Edge, p.StatusPage, os.Getenv(p.KeyEnv) != ""})
 		}
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -54,7 +55,7 @@ func runProviders(ctx context.Context, args []string, env func(string) string, s
 	fmt.Fprintln(tw, "ID\tNAME\tAPI\tBASE URL\tKEY VARIABLE\tDEFAULT MODEL\tEDGE\tSTATUS PAGE")
 	for _, p := range list {
 		key := p.KeyEnv
-		if env(p.KeyEnv) != "" {
+		if os.Getenv(p.KeyEnv) != "" {
 			key += " (set)"
 		}
 		base := p.BaseURL

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/kelseyhightower/envconfig"
+	"github.com/llmprobe/llmprobe/probe/worker"
 )
 
 func readme(t *testing.T) string {
@@ -25,7 +26,7 @@ func TestREADMEHasTheReasonList(t *testing.T) {
 
 func TestREADMEDocumentsEveryVariable(t *testing.T) {
 	var keys strings.Builder
-	if err := envconfig.Usagef(envPrefix, &runConfig{}, &keys, "{{range .}}{{usage_key .}}\n{{end}}"); err != nil {
+	if err := envconfig.Usagef(worker.EnvPrefix, &worker.Settings{}, &keys, "{{range .}}{{usage_key .}}\n{{end}}"); err != nil {
 		t.Fatal(err)
 	}
 	doc := readme(t)

@@ -20,19 +20,6 @@ const roomy = time.Minute
 // deadline: long enough that connect, TLS and headers always come first.
 const stallTimeout = 3 * time.Second
 
-// eventually polls cond until it holds, failing after a bound that only
-// catches a hang. Nothing asserts how long it took.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(roomy)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
 // newServer starts a fake edge for one test and closes it at cleanup.
 func newServer(t *testing.T, useTLS bool, opts providertest.Options) *providertest.Server {
 	t.Helper()

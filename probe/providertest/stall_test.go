@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/llmprobe/llmprobe/internal/testkit"
 	pt "github.com/llmprobe/llmprobe/probe/providertest"
 )
 
@@ -26,7 +27,7 @@ func settledGoroutines(limit int) int {
 // waitRequests polls until the server has seen n requests.
 func waitRequests(t *testing.T, s *pt.Server, n int) {
 	t.Helper()
-	eventually(t, "the server's requests", func() bool { return s.Requests("") >= n })
+	testkit.Eventually(t, "the server's requests", func() bool { return s.Requests("") >= n })
 }
 
 // TestStallsEndWhenTheServerClosesAndLeakNothing runs without t.Parallel so

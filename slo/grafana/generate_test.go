@@ -6,8 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"maps"
-	"path"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -16,9 +14,8 @@ import (
 	sdk "github.com/grafana/grafana-foundation-sdk/go/alerting"
 	"gopkg.in/yaml.v3"
 
-	"github.com/llmprobe/llmprobe/dashboards"
+	"github.com/llmprobe/llmprobe/internal/testkit"
 	"github.com/llmprobe/llmprobe/slo"
-	"github.com/llmprobe/llmprobe/slo/slotest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata from the generator's output")
@@ -72,12 +69,6 @@ func file(t *testing.T, files []slo.File, p string) []byte {
 	return nil
 }
 
-func goldenPath(c, file string) string {
-	base := path.Base(file)
-	ext := path.Ext(base)
-	return filepath.Join("testdata", c+"."+strings.TrimSuffix(base, ext)+".golden"+ext)
-}
-
 func TestGeneratedFilesMatchTheGoldenFiles(t *testing.T) {
 	for _, c := range testCases() {
 		t.Run(c.name, func(t *testing.T) {
@@ -86,8 +77,8 @@ func TestGeneratedFilesMatchTheGoldenFiles(t *testing.T) {
 				t.Fatalf("generated %d files, want 3", len(files))
 			}
 			for _, f := range files {
-				golden := goldenPath(c.name, f.Path)
-				slotest.Golden(t, golden, f.Data, *update)
+				golden := testkit.GoldenPath(c.name, f.Path)
+				testkit.Golden(t, golden, f.Data, *update)
 			}
 		})
 	}
@@ -273,7 +264,7 @@ func TestGrafanaRulesExpressTheSameConditionsAsThePrometheusRules(t *testing.T) 
 					t.Fatalf("%s: %d queries, want A and B", name, len(r.Data))
 				}
 				a, b := r.Data[0], r.Data[1]
-				if *a.RefId != RefQuery || *a.DatasourceUid != dashboards.DatasourceUID {
+				if *a.RefId != RefQuery || *a.DatasourceUid != slo.DatasourceUID {
 					t.Errorf("%s: query A is %s on %s", name, *a.RefId, *a.DatasourceUid)
 				}
 				am := modelOf(t, a)
@@ -298,7 +289,7 @@ func TestGrafanaRulesExpressTheSameConditionsAsThePrometheusRules(t *testing.T) 
 					t.Errorf("%s: labels %v, want %v", name, r.Labels, w.Labels)
 				}
 				ann := maps.Clone(r.Annotations)
-				panel, _ := dashboards.AlertPanel(w.Alert, w.Labels)
+				panel, _ := slo.AlertPanel(w.Alert, w.Labels)
 				if ann[AnnotationDashboardUID] != panel.DashboardUID || ann[AnnotationPanelID] != fmt.Sprint(panel.PanelID) {
 					t.Errorf("%s: links to %s panel %s, want %v", name, ann[AnnotationDashboardUID], ann[AnnotationPanelID], panel)
 				}

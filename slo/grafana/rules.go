@@ -13,7 +13,6 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/expr"
 	"github.com/grafana/grafana-foundation-sdk/go/prometheus"
 
-	"github.com/llmprobe/llmprobe/dashboards"
 	"github.com/llmprobe/llmprobe/slo"
 )
 
@@ -56,7 +55,7 @@ var valueRef = regexp.MustCompile(`\$value\b`)
 // them ($value read from query A, query-listing constructs put in words,
 // see grafanaText), plus the link to the alert's panel.
 func Annotations(r slo.Rule) (map[string]string, error) {
-	panel, ok := dashboards.AlertPanel(r.Alert, r.Labels)
+	panel, ok := slo.AlertPanel(r.Alert, r.Labels)
 	if !ok {
 		return nil, fmt.Errorf("alert %s has no dashboard panel", r.Alert)
 	}
@@ -88,10 +87,10 @@ func ruleBuilder(r slo.Rule, group string) (*sdk.RuleBuilder, error) {
 	if err != nil {
 		return nil, err
 	}
-	promDS := common.DataSourceRef{Type: cog.ToPtr("prometheus"), Uid: cog.ToPtr(dashboards.DatasourceUID)}
+	promDS := common.DataSourceRef{Type: cog.ToPtr("prometheus"), Uid: cog.ToPtr(slo.DatasourceUID)}
 	exprDS := common.DataSourceRef{Type: cog.ToPtr(ExprDatasourceUID), Uid: cog.ToPtr(ExprDatasourceUID)}
 	a := sdk.NewQueryBuilder(RefQuery).
-		DatasourceUid(dashboards.DatasourceUID).
+		DatasourceUid(slo.DatasourceUID).
 		RelativeTimeRange(queryLookback, 0).
 		Model(prometheus.NewDataqueryBuilder().RefId(RefQuery).Datasource(promDS).Expr(r.Expr).Instant())
 	b := sdk.NewQueryBuilder(RefCondition).

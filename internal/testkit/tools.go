@@ -1,0 +1,276 @@
+// Package testkit is the test kit shared by llmprobe's packages, kept apart
+// from all of them as Alertmanager keeps notify/test: a real Prometheus and a
+// real Alertmanager (the Debian packages prometheus and
+// prometheus-alertmanager) on loopback for end-to-end tests of the generated
+// rules, routes and dashboards, a webhook receiver, golden files, and a
+// buffer safe for concurrent writes. Tests that need a missing binary are
+// skipped with a message naming its package. Every process started is
+// killed in t.Cleanup.
+package testkit
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/api"
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/common/model"
+)
+
+// Binary finds a tool on PATH or skips the test, naming the Debian package.
+func Binary(t testing.TB, names []string, debianPackage string) string {
+	t.Helper()
+	for _, n := range names {
+		if p, err := exec.LookPath(n); err == nil {
+			return p
+		}
+	}
+	t.Skipf("%s not found: install the Debian package %s (scripts/test.sh does)", strings.Join(names, " or "), debianPackage)
+	return ""
+}
+
+// freePort returns a loopback port that was free a moment ago.
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// SyncBuffer is a bytes.Buffer safe for concurrent writes: a process's
+// or a logger's output, read by the test while it runs.
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *SyncBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *SyncBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// start runs a server process until the test ends and waits for readyURL
+// to answer 200.
+func start(t testing.TB, name, bin string, args []string, readyURL string) *SyncBuffer {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, bin, args...)
+	logs := &SyncBuffer{}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	cmd.WaitDelay = 5 * time.Second
+	if err := cmd.Start(); err != nil {
+		cancel()
+		t.Fatalf("start %s: %v", name, err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		cancel()
+		<-exited
+		if t.Failed() {
+			t.Logf("%s output:\n%s", name, tail(logs.String(), 4000))
+		}
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(readyURL)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return logs
+			}
+		}
+		select {
+		case <-exited:
+			t.Fatalf("%s exited before it was ready:\n%s", name, tail(logs.String(), 4000))
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not ready after 30s:\n%s", name, tail(logs.String(), 4000))
+		}
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+// PrometheusOptions configure a test Prometheus.
+type PrometheusOptions struct {
+	ScrapeTargets      []string      // host:port of the workers to scrape
+	ScrapeInterval     time.Duration // default 1s
+	EvaluationInterval time.Duration // default 1s
+	RuleFiles          []string      // rule files, read in place
+	AlertmanagerURL    string        // optional: http://127.0.0.1:PORT
+	ExtraArgs          []string      // more flags
+}
+
+// Prometheus is a running test Prometheus.
+type Prometheus struct {
+	URL  string
+	Logs func() string
+	api  v1.API
+}
+
+// StartPrometheus starts Prometheus on a loopback port with a
+// configuration built from opts.
+func StartPrometheus(t testing.TB, opts PrometheusOptions) *Prometheus {
+	t.Helper()
+	bin := Binary(t, []string{"prometheus"}, "prometheus")
+	dir := t.TempDir()
+	scrape := opts.ScrapeInterval
+	if scrape == 0 {
+		scrape = time.Second
+	}
+	eval := opts.EvaluationInterval
+	if eval == 0 {
+		eval = time.Second
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "global:\n  scrape_interval: %s\n  evaluation_interval: %s\n", model.Duration(scrape), model.Duration(eval))
+	if len(opts.RuleFiles) > 0 {
+		b.WriteString("rule_files:\n")
+		for _, f := range opts.RuleFiles {
+			abs, err := filepath.Abs(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(&b, "  - %q\n", abs)
+		}
+	}
+	if opts.AlertmanagerURL != "" {
+		fmt.Fprintf(&b, "alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: [%q]\n", strings.TrimPrefix(opts.AlertmanagerURL, "http://"))
+	}
+	b.WriteString("scrape_configs:\n  - job_name: llmprobe\n    static_configs:\n      - targets: [")
+	for i, target := range opts.ScrapeTargets {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%q", target)
+	}
+	b.WriteString("]\n")
+	cfg := filepath.Join(dir, "prometheus.yml")
+	if err := os.WriteFile(cfg, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	port := freePort(t)
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	args := append([]string{"--config.file=" + cfg, "--storage.tsdb.path=" + filepath.Join(dir, "data"),
+		"--web.listen-address=" + addr, "--log.level=warn"}, opts.ExtraArgs...)
+	logs := start(t, "prometheus", bin, args, "http://"+addr+"/-/ready")
+	client, err := api.NewClient(api.Config{Address: "http://" + addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Prometheus{URL: "http://" + addr, Logs: logs.String, api: v1.NewAPI(client)}
+}
+
+// API is the official Prometheus HTTP API client for this server.
+func (p *Prometheus) API() v1.API { return p.api }
+
+// Query runs an instant query now.
+func (p *Prometheus) Query(ctx context.Context, expr string) (model.Value, error) {
+	v, _, _, err := p.api.Query(ctx, expr, time.Now())
+	return v, err
+}
+
+// WaitFor polls an instant query until cond accepts its vector or timeout
+// passes; it returns the last vector and whether cond held.
+func (p *Prometheus) WaitFor(t testing.TB, expr string, timeout time.Duration, cond func(model.Vector) bool) (model.Vector, bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	var last model.Vector
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		v, err := p.Query(ctx, expr)
+		cancel()
+		if err != nil {
+			t.Fatalf("query %s: %v", expr, err)
+		}
+		if vec, ok := v.(model.Vector); ok {
+			last = vec
+			if cond(vec) {
+				return vec, true
+			}
+		}
+		if time.Now().After(deadline) {
+			return last, false
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// Alertmanager is a running test Alertmanager.
+type Alertmanager struct {
+	URL  string
+	Logs func() string
+}
+
+// StartAlertmanager starts Alertmanager on a loopback port with the given
+// configuration (clustering off).
+func StartAlertmanager(t testing.TB, configYAML string) *Alertmanager {
+	t.Helper()
+	bin := Binary(t, []string{"prometheus-alertmanager", "alertmanager"}, "prometheus-alertmanager")
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "alertmanager.yml")
+	if err := os.WriteFile(cfg, []byte(configYAML), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
+	args := []string{"--config.file=" + cfg, "--storage.path=" + filepath.Join(dir, "data"), "--web.listen-address=" + addr,
+		"--cluster.listen-address=", "--log.level=warn"}
+	logs := start(t, "alertmanager", bin, args, "http://"+addr+"/-/ready")
+	return &Alertmanager{URL: "http://" + addr, Logs: logs.String}
+}
+
+// ClearEnv unsets, for the test, every LLMPROBE_*, OTEL_* and *_API_KEY
+// variable, so the developer's own environment cannot leak into a test of
+// the configuration.
+func ClearEnv(t *testing.T) {
+	t.Helper()
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "LLMPROBE_") || strings.HasSuffix(k, "_API_KEY") || strings.HasPrefix(k, "OTEL_") {
+			t.Setenv(k, "") // restored at cleanup
+			os.Unsetenv(k)
+		}
+	}
+}
+
+// Eventually polls cond until it holds, failing the test after a minute: a
+// bound that only catches a hang, so a loaded machine never fails it.
+// Nothing asserts how long it took.
+func Eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

@@ -1,0 +1,302 @@
+package worker
+
+import (
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/llmprobe/llmprobe/probe"
+)
+
+// StatusStore keeps, per check, the last result, recent history and
+// outcome counts over the last hour and day: what /api/status and the status
+// page serve, and what a gateway needs to fail over. Safe for concurrent use.
+type StatusStore struct {
+	region     string
+	history    int
+	clock      probe.Clock
+	politeness *Politeness
+
+	mu         sync.RWMutex
+	checks     []*checkStatus
+	index      map[string]*checkStatus
+	controls   map[string]ControlReport
+	components map[string][]StatusComponent
+}
+
+// NewStatusStore returns a store for the checks of one region. history is
+// how many recent results each check keeps (default 60).
+func NewStatusStore(region string, checks []probe.Check, history int, clock probe.Clock, pol *Politeness) *StatusStore {
+	if history <= 0 {
+		history = 60
+	}
+	if clock == nil {
+		clock = probe.RealClock{}
+	}
+	s := &StatusStore{region: region, history: history, clock: clock, politeness: pol, index: map[string]*checkStatus{},
+		controls: map[string]ControlReport{}, components: map[string][]StatusComponent{}}
+	for _, c := range checks {
+		cs := &checkStatus{check: c, hour: newWindow(time.Minute, 60), day: newWindow(15*time.Minute, 96), skipped: map[string]int{}}
+		s.checks = append(s.checks, cs)
+		s.index[checkKey(c)] = cs
+	}
+	return s
+}
+
+type checkStatus struct {
+	check       probe.Check
+	last        *probe.Result
+	lastFailure *probe.Result
+	recent      []Sample // oldest first, at most history
+	hour, day   *window
+	skipped     map[string]int
+	ranOnce     bool
+}
+
+// Sample is one past probe, small enough to keep many.
+type Sample struct {
+	At         time.Time     `json:"at"`
+	Outcome    probe.Outcome `json:"outcome"`
+	Reason     probe.Reason  `json:"reason"`
+	StatusCode int           `json:"status_code"`
+	TTFBms     float64       `json:"ttfb_ms"`
+	TotalMs    float64       `json:"total_ms"`
+}
+
+// Record stores a finished probe.
+func (s *StatusStore) Record(c probe.Check, r probe.Result) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cs := s.index[checkKey(c)]
+	if cs == nil {
+		return
+	}
+	rr := r
+	cs.last = &rr
+	if !r.Success() {
+		cs.lastFailure = &rr
+	}
+	cs.ranOnce = true
+	cs.recent = append(cs.recent, Sample{At: r.StartedAt, Outcome: r.Outcome, Reason: r.Reason, StatusCode: r.StatusCode, TTFBms: probe.Milliseconds(r.Timings.TTFB), TotalMs: probe.Milliseconds(r.Timings.Total)})
+	if len(cs.recent) > s.history {
+		cs.recent = slices.Delete(cs.recent, 0, len(cs.recent)-s.history)
+	}
+	cs.hour.add(r.StartedAt, r.Outcome)
+	cs.day.add(r.StartedAt, r.Outcome)
+}
+
+// Skip notes a scheduled probe that was not sent.
+func (s *StatusStore) Skip(c probe.Check, reason string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cs := s.index[checkKey(c)]; cs != nil {
+		cs.skipped[reason]++
+		cs.ranOnce = true
+	}
+}
+
+// Ready reports whether every check has had its first turn (a probe or a
+// skip): /readyz.
+func (s *StatusStore) Ready() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, cs := range s.checks {
+		if !cs.ranOnce {
+			return false
+		}
+	}
+	return true
+}
+
+// SetControl stores a control target's last result.
+func (s *StatusStore) SetControl(c ControlReport) {
+	s.mu.Lock()
+	s.controls[c.Target] = c
+	s.mu.Unlock()
+}
+
+// SetStatusPage stores a provider's status-page components.
+func (s *StatusStore) SetStatusPage(provider string, comps []StatusComponent) {
+	s.mu.Lock()
+	s.components[provider] = comps
+	s.mu.Unlock()
+}
+
+// StatusReport is the /api/status document.
+type StatusReport struct {
+	Region      string             `json:"region"`
+	GeneratedAt time.Time          `json:"generated_at"`
+	Ready       bool               `json:"ready"`
+	Checks      []CheckReport      `json:"checks"`
+	Controls    []ControlReport    `json:"controls"`
+	StatusPages []StatusPageReport `json:"status_pages"`
+}
+
+// CheckReport is one check's state in /api/status.
+type CheckReport struct {
+	Provider     string                  `json:"provider"`
+	Check        probe.Kind              `json:"check"`
+	Model        string                  `json:"model"`
+	State        probe.Outcome           `json:"state"` // the last probe's outcome; "" before the first
+	Reason       probe.Reason            `json:"reason"`
+	Edge         string                  `json:"edge"`
+	Last         *probe.Result           `json:"last"`
+	LastFailure  *probe.Result           `json:"last_failure"`
+	Recent       []Sample                `json:"recent"`
+	Availability map[string]Availability `json:"availability"` // "1h", "24h"
+	TTFB         Percentiles             `json:"ttfb"`
+	Backoff      BackoffState            `json:"backoff"`
+	Budget       *BudgetState            `json:"budget,omitempty"`
+	Skipped      map[string]int          `json:"skipped"`
+}
+
+// Availability counts probes by outcome over a span. Ratio is success over
+// valid probes (probe_error excluded), nil when there were none.
+type Availability struct {
+	Total     int                   `json:"total"`
+	ByOutcome map[probe.Outcome]int `json:"by_outcome"`
+	Ratio     *float64              `json:"ratio"`
+}
+
+// Percentiles of recent successful probes, in milliseconds; 0 without data.
+type Percentiles struct {
+	P50 float64 `json:"p50_ms"`
+	P95 float64 `json:"p95_ms"`
+}
+
+// ControlReport is a control target's last result.
+type ControlReport struct {
+	Target    string    `json:"target"`
+	URL       string    `json:"url"`
+	Success   bool      `json:"success"`
+	Error     string    `json:"error,omitempty"`
+	CheckedAt time.Time `json:"checked_at"`
+}
+
+// StatusPageReport is a provider's public status page as last read.
+type StatusPageReport struct {
+	Provider   string            `json:"provider"`
+	Components []StatusComponent `json:"components"`
+}
+
+// Report builds the /api/status document.
+func (s *StatusStore) Report() StatusReport {
+	now := s.clock.Now()
+	rep := StatusReport{Region: s.region, GeneratedAt: now.UTC(), Ready: s.Ready(), Checks: []CheckReport{}, Controls: []ControlReport{}, StatusPages: []StatusPageReport{}}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, cs := range s.checks {
+		c := cs.check
+		cr := CheckReport{Provider: c.Provider.ID, Check: c.Kind, Model: c.Model, Recent: slices.Clone(cs.recent),
+			Availability: map[string]Availability{"1h": cs.hour.availability(now, time.Hour), "24h": cs.day.availability(now, 24*time.Hour)},
+			TTFB:         ttfbPercentiles(cs.recent), Backoff: s.politeness.Backoff(c, now), Skipped: map[string]int{}}
+		if cr.Recent == nil {
+			cr.Recent = []Sample{}
+		}
+		for k, v := range cs.skipped {
+			cr.Skipped[k] = v
+		}
+		if cs.last != nil {
+			l := *cs.last
+			cr.Last, cr.State, cr.Reason, cr.Edge = &l, l.Outcome, l.Reason, l.Edge
+		}
+		if cs.lastFailure != nil {
+			f := *cs.lastFailure
+			cr.LastFailure = &f
+		}
+		if c.Kind != probe.KindReach && s.politeness != nil {
+			b := s.politeness.Budget(c.Provider.ID, now)
+			cr.Budget = &b
+		}
+		rep.Checks = append(rep.Checks, cr)
+	}
+	for _, c := range s.controls {
+		rep.Controls = append(rep.Controls, c)
+	}
+	sort.Slice(rep.Controls, func(i, j int) bool { return rep.Controls[i].Target < rep.Controls[j].Target })
+	for p, comps := range s.components {
+		rep.StatusPages = append(rep.StatusPages, StatusPageReport{Provider: p, Components: slices.Clone(comps)})
+	}
+	sort.Slice(rep.StatusPages, func(i, j int) bool { return rep.StatusPages[i].Provider < rep.StatusPages[j].Provider })
+	return rep
+}
+
+func ttfbPercentiles(recent []Sample) Percentiles {
+	var v []float64
+	for _, s := range recent {
+		if s.Outcome == probe.OutcomeSuccess && s.TTFBms > 0 {
+			v = append(v, s.TTFBms)
+		}
+	}
+	if len(v) == 0 {
+		return Percentiles{}
+	}
+	sort.Float64s(v)
+	at := func(q float64) float64 { return v[int(q*float64(len(v)-1)+0.5)] }
+	return Percentiles{P50: at(0.5), P95: at(0.95)}
+}
+
+// window counts outcomes in fixed-width time buckets in a ring.
+type window struct {
+	width   time.Duration
+	buckets []windowBucket
+}
+
+type windowBucket struct {
+	slot   int64 // unix time / width; identifies which span the counts are for
+	counts [5]uint32
+}
+
+func newWindow(width time.Duration, n int) *window {
+	return &window{width: width, buckets: make([]windowBucket, n)}
+}
+
+func outcomeIndex(o probe.Outcome) int {
+	for i, v := range probe.Outcomes {
+		if v == o {
+			return i
+		}
+	}
+	return -1
+}
+
+func (w *window) add(t time.Time, o probe.Outcome) {
+	i := outcomeIndex(o)
+	if i < 0 {
+		return
+	}
+	slot := t.UnixNano() / int64(w.width)
+	b := &w.buckets[int(slot%int64(len(w.buckets)))]
+	if b.slot != slot {
+		*b = windowBucket{slot: slot}
+	}
+	b.counts[i]++
+}
+
+func (w *window) availability(now time.Time, span time.Duration) Availability {
+	a := Availability{ByOutcome: map[probe.Outcome]int{}}
+	for _, o := range probe.Outcomes {
+		a.ByOutcome[o] = 0
+	}
+	cur := now.UnixNano() / int64(w.width)
+	oldest := (now.Add(-span).UnixNano()) / int64(w.width)
+	for _, b := range w.buckets {
+		if b.slot <= oldest || b.slot > cur {
+			continue
+		}
+		for i, n := range b.counts {
+			a.ByOutcome[probe.Outcomes[i]] += int(n)
+			a.Total += int(n)
+		}
+	}
+	valid := 0
+	for _, o := range probe.SLIOutcomes() {
+		valid += a.ByOutcome[o]
+	}
+	if valid > 0 {
+		r := float64(a.ByOutcome[probe.OutcomeSuccess]) / float64(valid)
+		a.Ratio = &r
+	}
+	return a
+}

@@ -36,7 +36,13 @@ var transportFaults = map[string]Failure{
 
 func loadCorpus(t *testing.T) []corpusCase {
 	t.Helper()
-	f, err := os.Open("testdata/corpus.jsonl")
+	return loadCases(t, "testdata/corpus.jsonl", 30)
+}
+
+// loadCases reads a JSONL file of cases and checks it holds at least min.
+func loadCases(t *testing.T, path string, min int) []corpusCase {
+	t.Helper()
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,8 +63,8 @@ func loadCorpus(t *testing.T) []corpusCase {
 		}
 		cases = append(cases, c)
 	}
-	if len(cases) < 30 {
-		t.Fatalf("corpus has %d cases, want at least 30", len(cases))
+	if len(cases) < min {
+		t.Fatalf("%s has %d cases, want at least %d", path, len(cases), min)
 	}
 	return cases
 }
@@ -103,6 +109,21 @@ func (c corpusCase) observe(t *testing.T) Observation {
 
 func TestClassifyCorpus(t *testing.T) {
 	for _, c := range loadCorpus(t) {
+		t.Run(c.Name, func(t *testing.T) {
+			v := Classify(c.observe(t))
+			if v.Outcome != c.ExpectOutcome || v.Reason != c.ExpectReason {
+				t.Errorf("got %s/%s (%s), want %s/%s", v.Outcome, v.Reason, v.Message, c.ExpectOutcome, c.ExpectReason)
+			}
+			assertConsistent(t, v)
+		})
+	}
+}
+
+// TestClassifyWild replays testdata/wild.jsonl: real provider and CDN
+// responses the classifier was not built from (issue 12), each with its
+// source. Every provider in it must be in the catalog.
+func TestClassifyWild(t *testing.T) {
+	for _, c := range loadCases(t, "testdata/wild.jsonl", 40) {
 		t.Run(c.Name, func(t *testing.T) {
 			v := Classify(c.observe(t))
 			if v.Outcome != c.ExpectOutcome || v.Reason != c.ExpectReason {

@@ -77,7 +77,7 @@ func (c corpusCase) observe(t *testing.T) Observation {
 	if !ok {
 		t.Fatalf("%s: unknown provider %q", c.Name, c.Provider)
 	}
-	o := Observation{Provider: p.ID, API: p.API, Kind: c.Check, Keyed: !c.NoKey, TTFB: time.Duration(c.TTFBms * float64(time.Millisecond))}
+	o := Observation{Provider: p.ID, API: WireAPI(p.API, p.DefaultModel), Kind: c.Check, Keyed: !c.NoKey, TTFB: time.Duration(c.TTFBms * float64(time.Millisecond))}
 	if c.Transport != nil {
 		switch *c.Transport {
 		case "stall_mid_body":
@@ -97,7 +97,7 @@ func (c corpusCase) observe(t *testing.T) Observation {
 	}
 	if c.Check == KindStream && strings.Contains(o.Header.Get("Content-Type"), "event-stream") && c.Status/100 == 2 {
 		tr := &phaseTrace{now: time.Now}
-		o.Stream = readStream(strings.NewReader(c.Body), p.API, DefaultMaxBody, tr)
+		o.Stream = readStream(strings.NewReader(c.Body), o.API, DefaultMaxBody, tr)
 		if c.Transport != nil && *c.Transport == "stall_mid_body" {
 			o.Stream.Stalled, o.Stream.Complete = true, false
 		}
@@ -153,7 +153,7 @@ func assertConsistent(t *testing.T, v Verdict) {
 		t.Fatalf("authored_by %q", v.AuthoredBy)
 	}
 	switch v.Edge {
-	case EdgeCloudflare, EdgeGoogle, EdgeCloudFront, EdgeFastly, EdgeAkamai, EdgeAzure, EdgeNone:
+	case EdgeCloudflare, EdgeGoogle, EdgeCloudFront, EdgeFastly, EdgeAkamai, EdgeAzure, EdgeEdgeOne, EdgeNone:
 	default:
 		t.Fatalf("edge %q", v.Edge)
 	}
@@ -228,9 +228,9 @@ func TestClassifyPrinciples(t *testing.T) {
 		{"a branded 500 with the Cloudflare box in error blames the edge",
 			Observation{Kind: KindChat, Keyed: true, StatusCode: 500, Header: cfHTMLHeader, Body: []byte(cfHTML(500, "Internal server error", "Error", "Working"))},
 			OutcomeEdgeError, ReasonEdge5xx, AuthorEdge},
-		{"a branded 504 without box marks still means the origin returned it",
+		{"a branded 504 without box marks still means the origin's gateway timed out",
 			Observation{Kind: KindChat, Keyed: true, StatusCode: 504, Header: cfHTMLHeader, Body: []byte(cfHTML(504, "Gateway time-out", "Working", "Working"))},
-			OutcomeOriginError, ReasonOrigin5xx, AuthorEdge},
+			OutcomeOriginError, ReasonOriginTimeout, AuthorEdge},
 		{"a branded 524 is an origin timeout",
 			Observation{Kind: KindChat, Keyed: true, StatusCode: 524, Header: cfHTMLHeader, Body: []byte(cfHTML(524, "A timeout occurred", "Working", "Error"))},
 			OutcomeOriginError, ReasonOriginTimeout, AuthorEdge},

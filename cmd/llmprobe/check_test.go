@@ -69,7 +69,7 @@ var want = map[providertest.FaultKind]verdict{
 	providertest.CF500:                  {probe.OutcomeEdgeError, probe.ReasonEdge5xx},
 	providertest.CF502Branded:           {probe.OutcomeOriginError, probe.ReasonOrigin5xx},
 	providertest.CF503Branded:           {probe.OutcomeOriginError, probe.ReasonOrigin5xx},
-	providertest.CF504Branded:           {probe.OutcomeOriginError, probe.ReasonOrigin5xx},
+	providertest.CF504Branded:           {probe.OutcomeOriginError, probe.ReasonOriginTimeout},
 	providertest.CF502Unbranded:         {probe.OutcomeEdgeError, probe.ReasonEdge5xx},
 	providertest.CF504Unbranded:         {probe.OutcomeEdgeError, probe.ReasonEdge5xx},
 	providertest.CF520:                  {probe.OutcomeOriginError, probe.ReasonOriginBadResponse},
@@ -324,7 +324,7 @@ func TestCheckUsageErrors(t *testing.T) {
 		message string
 	}{
 		{"no provider", []string{}, nil, "--provider is required (valid: openai, anthropic, gemini"},
-		{"an unknown provider lists the valid ids", []string{"--provider", "openia"}, nil, `--provider: unknown provider "openia" (valid: openai, anthropic, gemini, mistral, groq, deepseek, xai, openrouter, azure)`},
+		{"an unknown provider lists the valid ids", []string{"--provider", "openia"}, nil, `--provider: unknown provider "openia" (valid: openai, anthropic, gemini, mistral, groq, deepseek, xai, openrouter, azure, bedrock, vertex)`},
 		{"a malformed base URL", []string{"--provider", "openai", "--base-url", "api.openai.com/v1"}, nil, "--base-url: \"api.openai.com/v1\": scheme must be http or https"},
 		{"a base URL variable is named", []string{"--provider", "openai"}, map[string]string{"LLMPROBE_OPENAI_BASE_URL": "http://"}, "LLMPROBE_OPENAI_BASE_URL:"},
 		{"an unreadable CA file", []string{"--provider", "openai", "--ca-file", filepath.Join(dir, "missing.pem")}, nil, "--ca-file: open "},

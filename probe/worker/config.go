@@ -135,6 +135,7 @@ func (t *ControlTargets) Decode(s string) error {
 // typo (LLMPROBE_INTERVALL) is an error and not a silent default.
 func unknownVariables() error {
 	known := map[string]bool{probe.EnvCustomProviders: true, probe.EnvAzureResource: true, probe.EnvAzureAPIVersion: true,
+		probe.EnvVertexProject: true, probe.EnvVertexLocation: true,
 		"LLMPROBE_PROVIDER": true, "LLMPROBE_CHECK": true, "LLMPROBE_OUTPUT": true, probe.EnvCAFile: true}
 	var keys strings.Builder
 	_ = envconfig.Usagef(EnvPrefix, &Settings{}, &keys, "{{range .}}{{usage_key .}}\n{{end}}")
@@ -142,7 +143,7 @@ func unknownVariables() error {
 		known[k] = true
 	}
 	for _, id := range probe.KnownIDs(os.Getenv) {
-		for _, s := range []string{"BASE_URL", "MODEL", "DEPLOYMENT"} {
+		for _, s := range probe.ProviderSettings {
 			known[probe.EnvName(id, s)] = true
 		}
 	}

@@ -386,7 +386,8 @@ func statusVerdict(s int, e APIError) verdict {
 func isLocationBlock(t string) bool {
 	return strings.Contains(t, "unsupported_country") || strings.Contains(t, "location is not supported") ||
 		strings.Contains(t, "country, region, or territory not supported") ||
-		strings.Contains(t, "request not allowed") // Anthropic's 403 to unsupported regions
+		strings.Contains(t, "request not allowed") || // Anthropic's 403 to unsupported regions
+		strings.Contains(t, "unsupported countries, regions, or territories") // Bedrock's AccessDeniedException for Anthropic models
 }
 
 // isQuota is the last resort of statusVerdict, for providers without a

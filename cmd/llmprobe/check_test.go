@@ -139,9 +139,35 @@ func cdnFault(kind providertest.FaultKind) providertest.Edge {
 	return ""
 }
 
-func keyEnv(provider string) string {
+// credentialEnv is the environment that gives provider the fake's
+// credentials: its key variable, AWS's static keys (and no metadata
+// service, no shared files), or Google ADC pointing at the fake token
+// endpoint of tokens (a plain-HTTP server) and a Vertex project.
+func credentialEnv(t *testing.T, provider string, tokens *providertest.Server) []string {
+	t.Helper()
+	switch provider {
+	case "bedrock":
+		return []string{"AWS_ACCESS_KEY_ID=" + providertest.FakeAWSAccessKeyID, "AWS_SECRET_ACCESS_KEY=" + testKey, "AWS_REGION=us-east-1",
+			"AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=" + filepath.Join(t.TempDir(), "none"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(t.TempDir(), "none")}
+	case "vertex":
+		adc := filepath.Join(t.TempDir(), "adc.json")
+		if err := os.WriteFile(adc, tokens.GoogleCredentialsJSON(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return []string{"GOOGLE_APPLICATION_CREDENTIALS=" + adc, "LLMPROBE_VERTEX_PROJECT=llmprobe-test", "LLMPROBE_VERTEX_LOCATION=us-central1"}
+	}
 	p, _ := probe.LookupProvider(provider)
-	return p.KeyEnv
+	return []string{p.KeyEnv + "=" + testKey}
+}
+
+// target is a provider and the model its checks use ("" = the default).
+type target struct{ provider, model string }
+
+func (tg target) String() string {
+	if tg.model == "" {
+		return tg.provider
+	}
+	return tg.provider + "+" + tg.model
 }
 
 // runBinary runs the built llmprobe with a clean environment plus env.
@@ -177,8 +203,11 @@ func TestCheckClassifiesEveryFault(t *testing.T) {
 			t.Errorf("fault %q has no expected verdict in this table", kind)
 		}
 	}
+	// The fake Google token endpoint of Vertex's credentials: plain HTTP.
+	tokens := providertest.NewServer(providertest.Options{Edge: providertest.EdgeNone, APIKey: testKey})
+	t.Cleanup(tokens.Close)
 	for _, scheme := range []string{"http", "https"} {
-		for _, edge := range []providertest.Edge{providertest.EdgeCloudflare, providertest.EdgeGoogle} {
+		for _, edge := range []providertest.Edge{providertest.EdgeCloudflare, providertest.EdgeGoogle, providertest.EdgeNone} {
 			opts := providertest.Options{Edge: edge, APIKey: testKey}
 			var srv *providertest.Server
 			if scheme == "https" {
@@ -194,9 +223,12 @@ func TestCheckClassifiesEveryFault(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			providers := []string{"openai", "anthropic"}
-			if edge == providertest.EdgeGoogle {
-				providers = []string{"gemini"}
+			targets := []target{{"openai", ""}, {"anthropic", ""}}
+			switch edge {
+			case providertest.EdgeGoogle:
+				targets = []target{{"gemini", ""}, {"vertex", ""}, {"vertex", "claude-haiku-4-5@20251001"}}
+			case providertest.EdgeNone:
+				targets = []target{{"bedrock", ""}} // Bedrock's runtime has no CDN in front
 			}
 			for _, kind := range append([]providertest.FaultKind{providertest.Healthy}, providertest.FaultKinds...) {
 				if k := cdnFault(kind); k != "" && k != edge {
@@ -209,14 +241,14 @@ func TestCheckClassifiesEveryFault(t *testing.T) {
 				if cdnFault(kind) == providertest.EdgeCloudflare {
 					formats = append(formats, providertest.FormatHTML)
 				}
-				for _, provider := range providers {
-					if strings.HasPrefix(string(kind), "openai_") && provider != "openai" {
+				for _, tg := range targets {
+					if strings.HasPrefix(string(kind), "openai_") && tg.provider != "openai" {
 						continue
 					}
 					for _, format := range formats {
-						name := fmt.Sprintf("%s/%s/%s/%s", scheme, provider, orDash(string(kind)), format)
+						name := fmt.Sprintf("%s/%s/%s/%s", scheme, tg, orDash(string(kind)), format)
 						t.Run(name, func(t *testing.T) {
-							checkFault(t, srv, caFile, provider, kind, format)
+							checkFault(t, srv, tokens, caFile, tg, kind, format)
 						})
 					}
 				}
@@ -229,7 +261,8 @@ func TestCheckClassifiesEveryFault(t *testing.T) {
 // fault applies to every request of its provider until cleared.
 var faultMu sync.Mutex
 
-func checkFault(t *testing.T, srv *providertest.Server, caFile, provider string, kind providertest.FaultKind, format providertest.Format) {
+func checkFault(t *testing.T, srv, tokens *providertest.Server, caFile string, tg target, kind providertest.FaultKind, format providertest.Format) {
+	provider := tg.provider
 	faultMu.Lock()
 	defer faultMu.Unlock()
 	srv.Clear()
@@ -249,7 +282,10 @@ func checkFault(t *testing.T, srv *providertest.Server, caFile, provider string,
 	if caFile != "" {
 		args = append(args, "--ca-file", caFile)
 	}
-	stdout, stderr, code := runBinary(t, []string{keyEnv(provider) + "=" + testKey}, args...)
+	if tg.model != "" {
+		args = append(args, "--model", tg.model)
+	}
+	stdout, stderr, code := runBinary(t, credentialEnv(t, provider, tokens), args...)
 	if strings.Contains(stdout+stderr, testKey) {
 		t.Fatalf("the API key appears in the output:\n%s\n%s", stdout, stderr)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"net"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -372,6 +373,10 @@ func TestCheckUsageErrors(t *testing.T) {
 		{"an unknown check", []string{"--provider", "openai", "--check", "ping"}, nil, `--check: unknown check "ping"`},
 		{"an unknown output", []string{"--provider", "openai", "--output", "yaml"}, nil, `--output: "yaml" is not an output format`},
 		{"azure without a resource", []string{"--provider", "azure"}, nil, "provider azure needs LLMPROBE_AZURE_RESOURCE"},
+		{"vertex without a project", []string{"--provider", "vertex", "--check", "reach"}, nil, "provider vertex needs LLMPROBE_VERTEX_PROJECT"},
+		{"both a model and a model list", []string{"--provider", "openai"}, map[string]string{"LLMPROBE_OPENAI_MODEL": "a", "LLMPROBE_OPENAI_MODELS": "a,b"},
+			"LLMPROBE_OPENAI_MODEL and LLMPROBE_OPENAI_MODELS are both set"},
+		{"an output limit out of range", []string{"--provider", "openai"}, map[string]string{"LLMPROBE_OPENAI_MAX_TOKENS": "-1"}, "LLMPROBE_OPENAI_MAX_TOKENS: \"-1\" is not a whole number"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -391,6 +396,28 @@ func TestCheckUsageErrors(t *testing.T) {
 				t.Errorf("stdout %q on a usage error", stdout.String())
 			}
 		})
+	}
+}
+
+// TestCheckBedrockReachOfflineIsANetworkVerdict: without credentials and
+// without a network path, bedrock's keyless reach is a probe that ran and
+// failed on the network, never a usage error. The API root is a closed
+// port on 127.0.0.1, as an unreachable endpoint looks offline.
+func TestCheckBedrockReachOfflineIsANetworkVerdict(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + ln.Addr().String()
+	ln.Close()
+	stdout, stderr, code := runBinary(t, []string{"AWS_EC2_METADATA_DISABLED=true", "LLMPROBE_BEDROCK_BASE_URL=" + closed},
+		"check", "--provider", "bedrock", "--check", "reach", "--output", "json", "--timeout", "60s")
+	var res probe.Result
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatalf("exit %d, stdout %q, stderr %q: %v", code, stdout, stderr, err)
+	}
+	if code != exitFailed || res.Outcome != probe.OutcomeNetworkError || res.Reason != probe.ReasonConnectRefused || res.Provider != "bedrock" {
+		t.Fatalf("exit %d, %s/%s (%s)", code, res.Outcome, res.Reason, res.Error)
 	}
 }
 

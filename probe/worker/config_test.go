@@ -13,7 +13,9 @@ import (
 // staticSigner stands for found cloud credentials.
 type staticSigner struct{}
 
-func (*staticSigner) Sign(context.Context, *http.Request, []byte) ([]probe.Secret, error) { return nil, nil }
+func (*staticSigner) Sign(context.Context, *http.Request, []byte) ([]probe.Secret, error) {
+	return nil, nil
+}
 
 func TestChecksMakeOneChatAndStreamPerModelAndSignCloudProviders(t *testing.T) {
 	testkit.ClearEnv(t)

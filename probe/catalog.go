@@ -106,7 +106,7 @@ func Catalog() []Provider {
 		{ID: "groq", Name: "Groq", API: APIOpenAI, BaseURL: "https://api.groq.com/openai/v1", KeyEnv: "GROQ_API_KEY",
 			DefaultModel: "llama-3.1-8b-instant", Edge: "cloudflare", ReachPath: "/models", StatusPage: "https://groqstatus.com/api/v2/summary.json"},
 		{ID: "deepseek", Name: "DeepSeek", API: APIOpenAI, BaseURL: "https://api.deepseek.com/v1", KeyEnv: "DEEPSEEK_API_KEY",
-			DefaultModel: "deepseek-chat", Edge: "none", ReachPath: "/models"},
+			DefaultModel: "deepseek-chat", Edge: EdgeEdgeOne, ReachPath: "/models"}, // Tencent EdgeOne since 2026 (eo-log-uuid beside the origin's x-ds-trace-id)
 		{ID: "xai", Name: "xAI", API: APIOpenAI, BaseURL: "https://api.x.ai/v1", KeyEnv: "XAI_API_KEY",
 			DefaultModel: "grok-3-mini", Edge: "none", ReachPath: "/models"},
 		{ID: "openrouter", Name: "OpenRouter", API: APIOpenAI, BaseURL: "https://openrouter.ai/api/v1", KeyEnv: "OPENROUTER_API_KEY",

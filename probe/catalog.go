@@ -198,15 +198,7 @@ func CustomProvider(id, baseURL, model string) Provider {
 // ValidID reports whether id may name a provider: lower-case letters, digits
 // and '_', starting with a letter, so it can also form variable names.
 func ValidID(id string) bool {
-	if id == "" || len(id) > 32 || id[0] < 'a' || id[0] > 'z' {
-		return false
-	}
-	for _, r := range id {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_') {
-			return false
-		}
-	}
-	return true
+	return id != "" && id[0] >= 'a' && id[0] <= 'z' && nameOf(id, 32, false, "_")
 }
 
 // AzureBaseURL is the API root of an Azure OpenAI resource.

@@ -203,36 +203,21 @@ func resolveCloud(p *Provider, env func(string) string) error {
 
 // validCloudName accepts AWS regions and Google Cloud locations: lower-case
 // letters, digits and hyphens.
-func validCloudName(s string) bool {
-	if len(s) > 32 {
+func validCloudName(s string) bool { return nameOf(s, 32, false, "-") }
+
+// validProject accepts Google Cloud project ids, domain-scoped ones included.
+func validProject(s string) bool { return nameOf(s, 64, false, "-.:") }
+
+func validAzureResource(r string) bool { return nameOf(r, 64, true, "-") }
+
+// nameOf reports whether s has at most max characters, each a lower-case
+// letter, a digit, an upper-case letter if upper, or one of punct.
+func nameOf(s string, max int, upper bool, punct string) bool {
+	if len(s) > max {
 		return false
 	}
 	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
-func validProject(s string) bool {
-	if len(s) > 64 {
-		return false
-	}
-	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == ':') {
-			return false
-		}
-	}
-	return true
-}
-
-func validAzureResource(r string) bool {
-	if len(r) > 64 {
-		return false
-	}
-	for _, c := range r {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || upper && c >= 'A' && c <= 'Z' || strings.ContainsRune(punct, c)) {
 			return false
 		}
 	}

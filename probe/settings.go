@@ -173,32 +173,39 @@ func resolveModels(id string, env func(string) string) ([]string, error) {
 func resolveCloud(p *Provider, env func(string) string) error {
 	switch p.API {
 	case APIBedrock:
-		if r := strings.TrimSpace(env(EnvAWSRegion)); r != "" {
-			if !validCloudName(r) {
-				return fmt.Errorf("%s: %q is not an AWS region (e.g. us-east-1)", EnvAWSRegion, r)
-			}
-			p.Region = r
+		r, err := cloudSetting(env, EnvAWSRegion, validCloudName, "an AWS region (e.g. us-east-1)")
+		if err != nil {
+			return err
 		}
+		p.Region = firstNonEmpty(r, p.Region)
 		p.BaseURL = BedrockBaseURL(p.Region)
 		p.stockBaseURL = p.BaseURL
 	case APIVertex:
-		if l := strings.TrimSpace(env(EnvVertexLocation)); l != "" {
-			if !validCloudName(l) {
-				return fmt.Errorf("%s: %q is not a Google Cloud location (e.g. us-central1 or global)", EnvVertexLocation, l)
-			}
-			p.Region = l
+		l, err := cloudSetting(env, EnvVertexLocation, validCloudName, "a Google Cloud location (e.g. us-central1 or global)")
+		if err != nil {
+			return err
 		}
-		if pr := strings.TrimSpace(env(EnvVertexProject)); pr != "" {
-			if !validProject(pr) {
-				return fmt.Errorf("%s: %q is not a Google Cloud project id (letters, digits, '-', '.', ':')", EnvVertexProject, pr)
-			}
-			p.Project = pr
-			p.BaseURL = VertexBaseURL(p.Region)
-			p.stockBaseURL = p.BaseURL
-			p.ReachPath = "/v1/projects/" + p.Project + "/locations/" + p.Region + "/endpoints"
+		p.Region = firstNonEmpty(l, p.Region)
+		pr, err := cloudSetting(env, EnvVertexProject, validProject, "a Google Cloud project id (letters, digits, '-', '.', ':')")
+		if err != nil || pr == "" {
+			return err
 		}
+		p.Project = pr
+		p.BaseURL = VertexBaseURL(p.Region)
+		p.stockBaseURL = p.BaseURL
+		p.ReachPath = "/v1/projects/" + p.Project + "/locations/" + p.Region + "/endpoints"
 	}
 	return nil
+}
+
+// cloudSetting reads one region, location or project variable; an error
+// names it and says what it should be.
+func cloudSetting(env func(string) string, name string, valid func(string) bool, want string) (string, error) {
+	v := strings.TrimSpace(env(name))
+	if v != "" && !valid(v) {
+		return "", fmt.Errorf("%s: %q is not %s", name, v, want)
+	}
+	return v, nil
 }
 
 // validCloudName accepts AWS regions and Google Cloud locations: lower-case

@@ -4,46 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strings"
 	"time"
 )
-
-// Secret holds an API key. Every way of printing it prints a placeholder, so
-// a key that strays into a log line, an error or JSON shows nothing.
-type Secret string
-
-const redacted = "[redacted]"
-
-func (s Secret) String() string               { return redactedOrEmpty(s) }
-func (s Secret) GoString() string             { return redactedOrEmpty(s) }
-func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + redactedOrEmpty(s) + `"`), nil }
-func (s Secret) MarshalText() ([]byte, error) { return []byte(redactedOrEmpty(s)), nil }
-func (s Secret) Reveal() string               { return string(s) }
-func (s Secret) Set() bool                    { return s != "" }
-func redactedOrEmpty(s Secret) string {
-	if s == "" {
-		return ""
-	}
-	return redacted
-}
-
-// keyLike matches strings shaped like provider API keys (sk-..., gsk_...,
-// xai-..., AIza...), masked ones included, AWS access key ids (AKIA...,
-// ASIA...) and Google OAuth2 access tokens (ya29....), so provider messages
-// that echo a credential fragment are scrubbed too.
-var keyLike = regexp.MustCompile(`\b(?:sk|gsk|xai)[-_][A-Za-z0-9*._-]{6,}|\bAIza[A-Za-z0-9_*-]{10,}|\b(?:AKIA|ASIA)[A-Z0-9]{16}\b|\bya29\.[A-Za-z0-9._-]{8,}`)
-
-// Scrub removes the given secrets and anything shaped like an API key or
-// access token from s.
-func Scrub(s string, secrets ...Secret) string {
-	for _, key := range secrets {
-		if key != "" && len(key) >= 4 {
-			s = strings.ReplaceAll(s, string(key), redacted)
-		}
-	}
-	return keyLike.ReplaceAllString(s, redacted)
-}
 
 // Signer authorizes a chat or stream request with credentials that are not
 // one static key: AWS SigV4 from the default credential chain, OAuth2

@@ -6,7 +6,7 @@ func TestScrubRemovesKeysButNotWords(t *testing.T) {
 	const key = Secret("sk-proj-abcdef123456")
 	tests := []struct{ in, want string }{
 		{"Incorrect API key provided: sk-proj-abcdef123456.", "Incorrect API key provided: [redacted]."},
-		{"Incorrect API key provided: sk-proj-****abcd. See docs", "Incorrect API key provided: [redacted] See docs"},
+		{"Incorrect API key provided: sk-proj-****abcd. See docs", "Incorrect API key provided: [redacted]. See docs"},
 		{"bad key gsk_0123456789abcdef and AIzaSyA-0123456789abcdef", "bad key [redacted] and [redacted]"},
 		{"key xai-**********yy rejected", "key [redacted] rejected"},
 		{"skipping the skeleton task; asked for sketches", "skipping the skeleton task; asked for sketches"},

@@ -31,6 +31,13 @@ const (
 	FailureBudget             Failure = "budget_exhausted"
 	FailureCredentials        Failure = "credentials" // the signer could not get or use the credentials
 	FailureInternal           Failure = "internal"
+	// FailureBadResponse: the peer answered, but not in HTTP a probe can
+	// take: headers over the cap, a flood of 1xx, a 101 the probe did not
+	// ask for, a status line that is not HTTP.
+	FailureBadResponse Failure = "bad_response"
+	// FailureLocalResources: the probe's own host ran out of file
+	// descriptors or ephemeral ports; the network was never tried.
+	FailureLocalResources Failure = "local_resources"
 )
 
 // Observation is everything the prober saw of one exchange, and all the
@@ -111,9 +118,17 @@ func Classify(o Observation) Verdict {
 		v.Edge = e
 	}
 	v.EdgePOP = edgePOP(o.Header)
-	v.EdgeRay = safeToken(o.Header.Get("Cf-Ray"), 32)
+	v.EdgeRay = rayID(o.Header.Get("Cf-Ray"))
 	v.RequestID = requestID(o.Header)
 	v.AuthoredBy = AuthorOrigin
+	if o.StatusCode < 200 || o.Failure == FailureBadResponse {
+		// A 101 the probe did not ask for (the transport reads past the
+		// other 1xx): as broken as a reply in no schema, and no CDN writes
+		// one, so it is the origin's answer.
+		v.Outcome, v.Reason = transportVerdict(FailureBadResponse)
+		v.Message = fmt.Sprintf("HTTP %d: %s", o.StatusCode, clip(firstNonEmpty(o.Detail, "not a final response"), 160))
+		return v
+	}
 
 	if page, ok := readEdgePage(o.StatusCode, o.Header, o.Body); ok {
 		v.AuthoredBy = AuthorEdge
@@ -124,7 +139,7 @@ func Classify(o Observation) Verdict {
 			v.EdgeRay = page.ray
 		}
 		v.Outcome, v.Reason = page.verdict()
-		v.Message = fmt.Sprintf("HTTP %d: %s page: %s", o.StatusCode, page.cdn, clip(firstNonEmpty(page.title, page.form), 120))
+		v.Message = fmt.Sprintf("HTTP %d: %s page: %s", o.StatusCode, page.cdn, pageText(firstNonEmpty(page.title, page.form)))
 		return v
 	}
 	if o.StatusCode >= 200 && o.StatusCode < 300 {
@@ -174,6 +189,14 @@ func transportVerdict(f Failure) (Outcome, Reason) {
 		return OutcomeProbeError, ReasonBudgetExhausted
 	case FailureCredentials:
 		return OutcomeProbeError, ReasonAuth
+	case FailureBadResponse:
+		// The edge carried the exchange (TCP, TLS, bytes relayed); a CDN
+		// neither writes megabyte headers, endless 1xx or unasked 101s nor
+		// lets an origin's through unchecked without being that origin:
+		// the answer is the origin's, and it is not a valid one.
+		return OutcomeOriginError, ReasonInvalidResponse
+	case FailureLocalResources:
+		return OutcomeProbeError, ReasonProbeInternal
 	}
 	return OutcomeProbeError, ReasonProbeInternal
 }
@@ -184,6 +207,7 @@ func transportMessage(o Observation) string {
 		FailureNoRoute: "no route to host", FailureTLSHandshake: "TLS handshake failed", FailureTLSCertificate: "untrusted TLS certificate",
 		FailureResetBeforeHeaders: "connection reset before response headers", FailureTTFBTimeout: "no response headers before the timeout",
 		FailureNoAPIKey: "no API key", FailureBudget: "daily probe budget spent", FailureCredentials: "credentials",
+		FailureBadResponse: "the response broke HTTP", FailureLocalResources: "the probe's host is out of file descriptors or ports",
 	}[o.Failure]
 	if what == "" {
 		what = "probe failed"
@@ -416,7 +440,7 @@ func classifyUnknownBody(o Observation, v *Verdict) {
 	marked := hasOriginHeaders(o.Header)
 	behindCDN := v.Edge != EdgeNone
 	text := strings.ToLower(string(o.Body))
-	v.Message = fmt.Sprintf("HTTP %d: %s", s, clip(bodySummary(o.Body), 120))
+	v.Message = fmt.Sprintf("HTTP %d: %s", s, bodySummary(o.Header, o.Body))
 	switch {
 	case s >= 500:
 		switch {
@@ -460,32 +484,6 @@ func classifyUnknownBody(o Observation, v *Verdict) {
 	if v.Outcome == OutcomeSuccess {
 		v.Message = ""
 	}
-}
-
-// looksHTML reports an HTML body (by content type or by its first bytes).
-func looksHTML(h http.Header, body []byte) bool {
-	if strings.Contains(strings.ToLower(h.Get("Content-Type")), "text/html") {
-		return true
-	}
-	b := bytes.ToLower(bytes.TrimSpace(body))
-	return bytes.HasPrefix(b, []byte("<!doctype html")) || bytes.HasPrefix(b, []byte("<html"))
-}
-
-// bodySummary is a printable one-line hint of a body that is not JSON, never
-// a whole page (edge HTML carries the client's IP).
-func bodySummary(body []byte) string {
-	b := bytes.TrimSpace(body)
-	if len(b) == 0 {
-		return "empty body"
-	}
-	if m := reTitle.FindSubmatch(b); m != nil {
-		return "page titled " + strings.TrimSpace(string(m[1]))
-	}
-	if b[0] == '<' {
-		return "HTML body"
-	}
-	line, _, _ := bytes.Cut(b, []byte("\n"))
-	return string(line)
 }
 
 // clip shortens s to at most n bytes on a rune boundary, one line, printable.

@@ -1,7 +1,6 @@
 package probe
 
 import (
-	"bytes"
 	"encoding/json"
 	"net/http"
 	"regexp"
@@ -107,10 +106,10 @@ var (
 // at the edge, and Google Front End error pages. ok is false for anything
 // else, origin errors relayed through the CDN included.
 func readEdgePage(status int, h http.Header, body []byte) (p edgePage, ok bool) {
-	trimmed := bytes.TrimSpace(body)
+	trimmed := pageBody(body)
 	lower := strings.ToLower(string(trimmed))
 	p.code = status
-	p.ray = safeToken(h.Get("Cf-Ray"), 32)
+	p.ray = rayID(h.Get("Cf-Ray"))
 	if strings.EqualFold(h.Get("Cf-Mitigated"), "challenge") || strings.Contains(lower, "/cdn-cgi/challenge-platform/") || strings.Contains(lower, "_cf_chl_opt") {
 		p.cdn, p.form, p.title = EdgeCloudflare, "challenge", "challenge"
 		return p, true
@@ -151,7 +150,10 @@ func readEdgePage(status int, h http.Header, body []byte) (p edgePage, ok bool) 
 		if m := reCFErrorCode.FindStringSubmatch(lower); m != nil {
 			p.code, _ = strconv.Atoi(m[1])
 		}
-		p.cdn, p.form, p.title = EdgeCloudflare, "plain", string(trimmed)
+		p.cdn, p.form, p.title = EdgeCloudflare, "plain", "error code"
+		if p.code != status {
+			p.title += " " + strconv.Itoa(p.code) // the code, never the rest of the text
+		}
 		return p, true
 	case strings.Contains(lower, "that’s an error") || strings.Contains(lower, "that's an error") || reGFETitle.MatchString(lower):
 		p.cdn, p.form = EdgeGoogle, "gfe"
@@ -275,7 +277,7 @@ func readEdgeJSON(p edgePage, body []byte) (edgePage, bool) {
 			p.code = n
 		}
 		if v.RayID != "" {
-			p.ray = safeToken(v.RayID, 32)
+			p.ray = rayID(v.RayID)
 		}
 		return p, true
 	}
@@ -406,6 +408,20 @@ func safeToken(s string, max int) string {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.' || r == ':') {
 			return ""
 		}
+	}
+	return s
+}
+
+// reRayIDValue is the shape of a Cloudflare Ray ID: 16 hex digits, and in the
+// cf-ray header the edge location's code after a hyphen.
+var reRayIDValue = regexp.MustCompile(`^[0-9a-fA-F]{16}(?:-[A-Z]{3,4})?$`)
+
+// rayID keeps s only if it looks like a Cloudflare Ray ID: an id that
+// looks like anything else (a key a hostile server echoed) is not kept.
+func rayID(s string) string {
+	s = strings.TrimSpace(s)
+	if !reRayIDValue.MatchString(s) {
+		return ""
 	}
 	return s
 }

@@ -66,15 +66,20 @@ func (p *Prober) Probe(ctx context.Context, c Check) Result {
 		secrets = p.exchange(ctx, c, &obs, &res, &tr)
 	}
 	end := now()
+	// Everything the network sent loses the secrets before the classifier
+	// parses, cuts or joins any of it; what it keeps loses them again,
+	// with anything key-shaped (a key echoed in an escaped form).
+	sc := newScrubber(append(secrets, c.APIKey))
+	sc.observation(&obs)
 	v := Classify(obs)
-	secrets = append(secrets, c.APIKey)
 	res.Outcome, res.Reason = v.Outcome, v.Reason
 	res.StatusCode = obs.StatusCode
-	res.Edge, res.EdgePOP, res.EdgeRay, res.AuthoredBy, res.RequestID = v.Edge, v.EdgePOP, v.EdgeRay, v.AuthoredBy, v.RequestID
-	res.Error = Scrub(v.Message, secrets...)
+	res.Edge, res.AuthoredBy = v.Edge, v.AuthoredBy
+	res.EdgePOP, res.EdgeRay, res.RequestID = sc.id(v.EdgePOP), sc.id(v.EdgeRay), sc.id(v.RequestID)
+	res.Error = sc.text(v.Message)
 	res.Tokens = v.Usage
 	if c.Kind != KindReach && v.Outcome == OutcomeSuccess {
-		res.Answer = Scrub(v.Content, secrets...)
+		res.Answer = sc.text(v.Content)
 		ok := strings.Contains(strings.ToLower(v.Content), Canary)
 		res.CanaryOK = &ok
 	}
@@ -127,7 +132,7 @@ func (p *Prober) exchange(parent context.Context, c Check, obs *Observation, res
 		// Signing may fetch or refresh credentials (STS, a token endpoint):
 		// it runs inside the probe's deadline, before the clock of the
 		// exchange phases starts.
-		secrets, err = c.Signer.Sign(ctx, req, out.body)
+		secrets, err = sign(ctx, c.Signer, req, out.body)
 		if err != nil {
 			obs.Failure, obs.Detail = FailureCredentials, Scrub(ErrorText(err), secrets...)
 			return secrets
@@ -149,12 +154,23 @@ func (p *Prober) exchange(parent context.Context, c Check, obs *Observation, res
 			res.Canceled = true
 		}
 		obs.Failure = transportFailure(err, context.Cause(ctx) == errProbeTimeout, tr.snapshot())
-		obs.Detail = ErrorText(err)
+		obs.Detail = transportDetail(err)
 		return secrets
 	}
 	defer resp.Body.Close()
+	// No response outlives the probe: when the deadline passes, the body is
+	// closed under whatever reads it. The transport does that for ordinary
+	// bodies; a 101's body is the bare connection, which nothing else ends.
+	defer context.AfterFunc(ctx, func() { resp.Body.Close() })()
 	obs.StatusCode = resp.StatusCode
 	obs.Header = resp.Header
+	if resp.StatusCode < 200 {
+		// Only 101 Switching Protocols reaches here (the transport reads
+		// past other 1xx): the probe asked for no protocol switch.
+		obs.Failure = FailureBadResponse
+		obs.Detail = "a 101 Switching Protocols the probe did not ask for"
+		return secrets
+	}
 	readHeaderFacts(resp.Header, res, tr.start)
 	max := p.MaxBody
 	if max <= 0 {
@@ -250,6 +266,9 @@ func firstNumber(h http.Header, keys ...string) *float64 {
 // transportFailure names the phase where an exchange without a response
 // broke. timedOut is true when the probe's own deadline fired.
 func transportFailure(err error, timedOut bool, s phaseSnapshot) Failure {
+	if f := localOrBadResponse(err); f != FailureNone {
+		return f
+	}
 	var dnsErr *net.DNSError
 	var certErr *tls.CertificateVerificationError
 	var unknownAuth x509.UnknownAuthorityError

@@ -286,7 +286,7 @@ func (st *streamState) feed(api API, ev sseEvent) {
 func (st *streamState) setError(data []byte) {
 	e, ok := parseAPIError(data)
 	if !ok {
-		e = APIError{Message: strings.TrimSpace(string(data))}
+		e = APIError{Message: bodySummary(nil, data)} // not the provider's JSON: text of anyone's, kept as a page's
 	}
 	st.err = &e
 }

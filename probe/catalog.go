@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -206,24 +207,32 @@ func AzureBaseURL(resource string) string {
 	return "https://" + resource + ".openai.azure.com/openai"
 }
 
+// maxURL bounds a URL setting: an API root or a control target.
+const maxURL = 2048
+
 // ParseBaseURL checks that s is an absolute http or https URL with a host and
 // no query, user info or fragment, and returns it without a trailing slash.
+// Errors show s redacted (RedactURL): a rejected URL may hold a password.
 func ParseBaseURL(s string) (string, error) {
+	shown := strconv.Quote(RedactURL(s))
+	if len(s) > maxURL {
+		return "", fmt.Errorf("%.80s...: longer than %d characters", shown, maxURL)
+	}
 	u, err := url.Parse(s)
 	if err != nil {
-		return "", fmt.Errorf("not a URL: %v", err)
+		return "", fmt.Errorf("%s is not a URL", shown)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return "", fmt.Errorf("%q: scheme must be http or https", s)
+		return "", fmt.Errorf("%s: scheme must be http or https", shown)
 	}
 	if u.Host == "" || u.Hostname() == "" {
-		return "", fmt.Errorf("%q: no host", s)
+		return "", fmt.Errorf("%s: no host", shown)
 	}
 	if u.User != nil {
-		return "", fmt.Errorf("base URL must not carry user info")
+		return "", fmt.Errorf("%s: a base URL must not carry user info (the key goes in its variable)", shown)
 	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return "", fmt.Errorf("%q: no query or fragment allowed", s)
+	if u.RawQuery != "" || u.Fragment != "" || strings.Contains(s, "?") || strings.Contains(s, "#") {
+		return "", fmt.Errorf("%s: no query or fragment allowed", shown)
 	}
 	return strings.TrimRight(s, "/"), nil
 }

@@ -27,8 +27,16 @@ type ControlTarget struct {
 // DefaultControlTargets sit behind two different CDNs.
 const DefaultControlTargets = "cloudflare=https://www.cloudflare.com/cdn-cgi/trace,google=https://www.gstatic.com/generate_204"
 
+// maxControlTargets bounds LLMPROBE_CONTROL_TARGETS: each is a series of
+// llmprobe_control_success and a request every interval.
+const maxControlTargets = 16
+
+// maxTargetURL bounds one control target's URL.
+const maxTargetURL = 2048
+
 // ParseControlTargets reads "name=url,name=url" (a bare URL is named after
-// its host). The empty string means none.
+// its host). The empty string means none. Errors show URLs redacted
+// (probe.RedactURL).
 func ParseControlTargets(s string) ([]ControlTarget, error) {
 	var out []ControlTarget
 	seen := map[string]bool{}
@@ -37,20 +45,27 @@ func ParseControlTargets(s string) ([]ControlTarget, error) {
 		if item == "" {
 			continue
 		}
+		if len(out) == maxControlTargets {
+			return nil, fmt.Errorf("more than %d targets", maxControlTargets)
+		}
 		name, raw, ok := strings.Cut(item, "=")
 		if !ok {
 			raw, name = item, ""
 		}
-		u, err := url.Parse(strings.TrimSpace(raw))
+		raw = strings.TrimSpace(raw)
+		if len(raw) > maxTargetURL {
+			return nil, fmt.Errorf("%.80q...: a URL longer than %d characters", probe.RedactURL(raw), maxTargetURL)
+		}
+		u, err := url.Parse(raw)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, fmt.Errorf("%q is not an http(s) URL", raw)
+			return nil, fmt.Errorf("%q is not an http(s) URL", probe.RedactURL(raw))
 		}
 		if name == "" {
 			name = u.Hostname()
 		}
 		name = strings.TrimSpace(name)
 		if !probe.ValidID(strings.ReplaceAll(strings.ReplaceAll(name, ".", "_"), "-", "_")) {
-			return nil, fmt.Errorf("%q is not a valid target name (lower-case letters, digits, '.', '-', '_')", name)
+			return nil, fmt.Errorf("%q is not a valid target name (lower-case letters, digits, '.', '-', '_')", probe.RedactURL(name))
 		}
 		if seen[name] {
 			return nil, fmt.Errorf("target %q named twice", name)
@@ -62,9 +77,12 @@ func ParseControlTargets(s string) ([]ControlTarget, error) {
 }
 
 // ProbeControl reports whether t answered HTTP at all (any status below
-// 500) within timeout, over a fresh connection.
-func ProbeControl(ctx context.Context, t ControlTarget, timeout time.Duration, roots *x509.CertPool, resolver *net.Resolver) ControlReport {
-	rep := ControlReport{Target: t.Name, URL: t.URL, CheckedAt: time.Now().UTC()}
+// 500) within timeout, over a fresh connection. Nothing the target sends
+// holds it past timeout. The report shows the URL redacted
+// (probe.RedactURL) and an error without the URL's secrets.
+func ProbeControl(ctx context.Context, t ControlTarget, timeout time.Duration, roots *x509.CertPool, resolver *net.Resolver) (rep ControlReport) {
+	rep = ControlReport{Target: t.Name, URL: probe.RedactURL(t.URL), CheckedAt: time.Now().UTC()}
+	defer func() { rep.Error = probe.Scrub(rep.Error, probe.URLSecrets(t.URL)...) }()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	tr := &http.Transport{Proxy: http.ProxyFromEnvironment, DialContext: (&net.Dialer{Resolver: resolver}).DialContext,
@@ -81,7 +99,13 @@ func ProbeControl(ctx context.Context, t ControlTarget, timeout time.Duration, r
 		rep.Error = probe.ErrorText(err)
 		return rep
 	}
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	// A 101's body is the bare connection: closed at the deadline like
+	// any other, and not read at all.
+	stop := context.AfterFunc(ctx, func() { resp.Body.Close() })
+	if resp.StatusCode >= 200 {
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	}
+	stop()
 	resp.Body.Close()
 	rep.Success = resp.StatusCode < 500
 	if !rep.Success {

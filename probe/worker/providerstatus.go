@@ -22,8 +22,29 @@ type StatusComponent struct {
 }
 
 // maxComponents bounds the component label of
-// llmprobe_status_page_component_status per provider.
-const maxComponents = 20
+// llmprobe_status_page_component_status per provider at any one time;
+// maxComponentNames bounds the names it ever takes per provider, so a page
+// that renames its components on every read cannot grow the series
+// without end; maxComponentName bounds one name.
+const (
+	maxComponents     = 20
+	maxComponentNames = 2 * maxComponents
+	maxComponentName  = 64
+)
+
+// validComponentName accepts a name that may become a label value: short
+// printable ASCII without quotes, backslashes or markup.
+func validComponentName(name string) bool {
+	if name == "" || len(name) > maxComponentName {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c < 0x20 || c > 0x7e || strings.IndexByte("\"\\`<>{}", c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
 
 // componentLevel maps Statuspage component states to the metric's scale.
 func componentLevel(status string) (int, bool) {
@@ -63,7 +84,7 @@ func ParseStatusPage(body []byte) ([]StatusComponent, error) {
 	for _, c := range v.Components {
 		level, ok := componentLevel(c.Status)
 		name := strings.TrimSpace(c.Name)
-		if !ok || name == "" || c.Group || len(name) > 80 {
+		if !ok || c.Group || !validComponentName(name) {
 			continue
 		}
 		sc := StatusComponent{Name: name, Status: c.Status, Level: level}
@@ -107,6 +128,7 @@ func (p *StatusPagePoller) Run(ctx context.Context) error {
 	}
 	sort.Strings(ids)
 	known := map[string]map[string]bool{}
+	names := map[string]map[string]bool{} // every name a provider's page was allowed, at most maxComponentNames
 	for {
 		for _, id := range ids {
 			comps, err := p.fetch(ctx, p.Pages[id])
@@ -117,6 +139,10 @@ func (p *StatusPagePoller) Run(ctx context.Context) error {
 				p.Logger.Warn("status page unreadable", "provider", id, "err", err)
 				continue
 			}
+			if names[id] == nil {
+				names[id] = map[string]bool{}
+			}
+			comps = allowNames(comps, names[id])
 			seen := map[string]bool{}
 			for _, c := range comps {
 				seen[c.Name] = true
@@ -136,6 +162,20 @@ func (p *StatusPagePoller) Run(ctx context.Context) error {
 	}
 }
 
+// allowNames keeps the components whose name was allowed before, or that
+// fit under maxComponentNames; allowed gains the new ones.
+func allowNames(comps []StatusComponent, allowed map[string]bool) []StatusComponent {
+	var out []StatusComponent
+	for _, c := range comps {
+		if !allowed[c.Name] && len(allowed) >= maxComponentNames {
+			continue
+		}
+		allowed[c.Name] = true
+		out = append(out, c)
+	}
+	return out
+}
+
 func (p *StatusPagePoller) fetch(ctx context.Context, url string) ([]StatusComponent, error) {
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
@@ -149,6 +189,7 @@ func (p *StatusPagePoller) fetch(ctx context.Context, url string) ([]StatusCompo
 		return nil, err
 	}
 	defer resp.Body.Close()
+	defer context.AfterFunc(ctx, func() { resp.Body.Close() })() // a 101's body ends only so
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("HTTP %d", resp.StatusCode)
 	}

@@ -102,6 +102,11 @@ func (c Check) Validate() error {
 	if c.Kind != KindReach && c.Model == "" {
 		return fmt.Errorf("check %s/%s: no model", c.Provider.ID, c.Kind)
 	}
+	if c.Model != "" {
+		if err := CheckModel(c.Model); err != nil {
+			return fmt.Errorf("check %s/%s: model: %w", c.Provider.ID, c.Kind, err)
+		}
+	}
 	if c.Timeout < 0 {
 		return fmt.Errorf("check %s: negative timeout", c.Provider.ID)
 	}

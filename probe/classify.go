@@ -251,7 +251,7 @@ func classifySuccess(o Observation, v *Verdict) {
 		v.Message = fmt.Sprintf("HTTP %d: not a completion in the %s schema", o.StatusCode, o.API)
 		return
 	}
-	v.Content, v.Usage = clip(r.content, 64), r.usage
+	v.Content, v.Usage = clip(r.content, 64), r.usage.bounded()
 	judgeContent(o, v, r, fmt.Sprintf("HTTP %d", o.StatusCode))
 }
 
@@ -300,7 +300,7 @@ func transportMessageBody(o Observation) string {
 
 func classifyStream(o Observation, v *Verdict) {
 	s := o.Stream
-	v.Content, v.Usage = clip(s.Content, 64), s.Usage
+	v.Content, v.Usage = clip(s.Content, 64), s.Usage.bounded()
 	switch {
 	case s.Err != nil:
 		sv := streamErrorVerdict(o, *s.Err)

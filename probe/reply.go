@@ -12,6 +12,20 @@ type Usage struct {
 	Output int `json:"output"`
 }
 
+// maxProbeTokens bounds the usage a probe may report per direction: a
+// probe asks for a one-word answer to a one-line prompt.
+const maxProbeTokens = 1_000_000
+
+// bounded is u if a provider could have billed it for one probe, else no
+// usage at all: a negative count or an absurd one (a hostile or broken
+// server) must not reach the token counters or the daily budget.
+func (u Usage) bounded() Usage {
+	if u.Input < 0 || u.Output < 0 || u.Input > maxProbeTokens || u.Output > maxProbeTokens {
+		return Usage{}
+	}
+	return u
+}
+
 // reply is a parsed 2xx completion in the API's schema.
 type reply struct {
 	content string

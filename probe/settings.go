@@ -4,9 +4,11 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Variable names of per-provider settings (contract: DESIGN.md, Checks).
@@ -40,6 +42,14 @@ func EnvName(id, setting string) string {
 	return "LLMPROBE_" + strings.ToUpper(id) + "_" + setting
 }
 
+// Bounds of the per-provider settings: each custom id and each model is a
+// label value and a set of series.
+const (
+	MaxCustomProviders = 5000
+	MaxModels          = 32 // per provider, LLMPROBE_<ID>_MODELS
+	MaxModelName       = 128
+)
+
 // CustomIDs returns the user-named endpoints of LLMPROBE_CUSTOM_PROVIDERS.
 func CustomIDs(env func(string) string) ([]string, error) {
 	var ids []string
@@ -47,6 +57,9 @@ func CustomIDs(env func(string) string) ([]string, error) {
 		id = strings.TrimSpace(id)
 		if id == "" {
 			continue
+		}
+		if len(ids) == MaxCustomProviders {
+			return nil, fmt.Errorf("%s: more than %d ids", EnvCustomProviders, MaxCustomProviders)
 		}
 		if !ValidID(id) {
 			return nil, fmt.Errorf("%s: %q is not a valid id (lower-case letters, digits and _, starting with a letter)", EnvCustomProviders, id)
@@ -94,6 +107,9 @@ func ResolveProvider(id string, env func(string) string) (Provider, error) {
 			p.BaseURL = AzureBaseURL(r)
 		}
 		if v := strings.TrimSpace(env(EnvAzureAPIVersion)); v != "" {
+			if !validAPIVersion(v) {
+				return Provider{}, fmt.Errorf("%s: %q is not an API version (a date such as 2024-10-21, maybe with -preview)", EnvAzureAPIVersion, v)
+			}
 			p.AzureAPIVersion = v
 		}
 	}
@@ -118,7 +134,11 @@ func ResolveProvider(id string, env func(string) string) (Provider, error) {
 	case len(models) > 0:
 		p.Models = models
 	case p.API == APIAzure && strings.TrimSpace(env(EnvName(id, SettingDeployment))) != "":
-		p.Models = []string{strings.TrimSpace(env(EnvName(id, SettingDeployment)))}
+		d := strings.TrimSpace(env(EnvName(id, SettingDeployment)))
+		if err := CheckModel(d); err != nil {
+			return Provider{}, fmt.Errorf("%s: %w", EnvName(id, SettingDeployment), err)
+		}
+		p.Models = []string{d}
 	case p.API == APIAzure:
 		p.Models = nil
 	case p.DefaultModel != "":
@@ -148,6 +168,9 @@ func resolveModels(id string, env func(string) string) ([]string, error) {
 		return nil, fmt.Errorf("%s and %s are both set: set %s for one model or %s for several, not both",
 			EnvName(id, SettingModel), EnvName(id, SettingModels), EnvName(id, SettingModel), EnvName(id, SettingModels))
 	case one != "":
+		if err := CheckModel(one); err != nil {
+			return nil, fmt.Errorf("%s: %w", EnvName(id, SettingModel), err)
+		}
 		return []string{one}, nil
 	case many == "":
 		return nil, nil
@@ -158,6 +181,12 @@ func resolveModels(id string, env func(string) string) ([]string, error) {
 		m = strings.TrimSpace(m)
 		if m == "" {
 			return nil, fmt.Errorf("%s: %q has an empty entry (a comma list of model names)", EnvName(id, SettingModels), many)
+		}
+		if err := CheckModel(m); err != nil {
+			return nil, fmt.Errorf("%s: %w", EnvName(id, SettingModels), err)
+		}
+		if len(models) == MaxModels {
+			return nil, fmt.Errorf("%s: more than %d models", EnvName(id, SettingModels), MaxModels)
 		}
 		if seen[m] {
 			return nil, fmt.Errorf("%s: model %q is listed twice", EnvName(id, SettingModels), m)
@@ -217,6 +246,28 @@ func validProject(s string) bool { return nameOf(s, 64, false, "-.:") }
 
 func validAzureResource(r string) bool { return nameOf(r, 64, true, "-") }
 
+// validAPIVersion accepts Azure API versions: 2024-10-21, 2025-04-01-preview.
+func validAPIVersion(v string) bool { return nameOf(v, 32, false, "-") }
+
+// CheckModel reports a model or deployment name that cannot be a label
+// value: the `model` label of every series of its checks. A name is valid
+// UTF-8, at most MaxModelName bytes of letters, digits and . _ - : / @ +,
+// which every provider's model ids, Bedrock ARNs and inference profiles,
+// fine-tune ids and Hugging Face paths use.
+func CheckModel(m string) error {
+	switch {
+	case m == "":
+		return fmt.Errorf("empty model name")
+	case !utf8.ValidString(m):
+		return fmt.Errorf("%q is not valid UTF-8", m)
+	case len(m) > MaxModelName:
+		return fmt.Errorf("%.40q... is longer than %d bytes", m, MaxModelName)
+	case !nameOf(m, MaxModelName, true, "._-:/@+"):
+		return fmt.Errorf("%q may hold only letters, digits and . _ - : / @ + (it becomes the model label)", m)
+	}
+	return nil
+}
+
 // nameOf reports whether s has at most max characters, each a lower-case
 // letter, a digit, an upper-case letter if upper, or one of punct.
 func nameOf(s string, max int, upper bool, punct string) bool {
@@ -243,9 +294,14 @@ func MissingBaseURL(p Provider) error {
 	return fmt.Errorf("provider %s needs %s", p.ID, EnvName(p.ID, "BASE_URL"))
 }
 
-// LoadCAFile returns the system roots plus the PEM certificates in path.
+// MaxCAFile bounds a CA file: a bundle of every public root is ~200 KiB.
+const MaxCAFile = 1 << 20
+
+// LoadCAFile returns the system roots plus the PEM certificates in path, a
+// regular file of at most MaxCAFile bytes (a device such as /dev/zero
+// would be read forever).
 func LoadCAFile(path string) (*x509.CertPool, error) {
-	data, err := os.ReadFile(path)
+	data, err := ReadFileCapped(path, MaxCAFile)
 	if err != nil {
 		return nil, err
 	}
@@ -274,4 +330,33 @@ func LoadCAFile(path string) (*x509.CertPool, error) {
 		return nil, fmt.Errorf("%s: no PEM certificates found", path)
 	}
 	return pool, nil
+}
+
+// ReadFileCapped reads a regular file of at most max bytes. Errors name the
+// file and say what is wrong: not a regular file (a device, a FIFO, a
+// directory), or too large.
+func ReadFileCapped(path string, max int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	if st.Size() > max {
+		return nil, fmt.Errorf("%s: %d bytes, more than the %d allowed", path, st.Size(), max)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("%s: more than the %d bytes allowed", path, max)
+	}
+	return data, nil
 }

@@ -3,6 +3,7 @@ package probe
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -37,6 +38,15 @@ func TestResolveProviderRejectsBadModelSettings(t *testing.T) {
 		{"a zero output limit", map[string]string{"LLMPROBE_OPENAI_MAX_TOKENS": "0"}, `LLMPROBE_OPENAI_MAX_TOKENS: "0" is not a whole number of output tokens from 1 to 65536`},
 		{"a word for an output limit", map[string]string{"LLMPROBE_GROQ_MAX_TOKENS": "many"}, `LLMPROBE_GROQ_MAX_TOKENS: "many" is not a whole number`},
 		{"a malformed AWS region", map[string]string{"AWS_REGION": "US East"}, `AWS_REGION: "US East" is not an AWS region`},
+		// Every model becomes the model label: Prometheus panics on a
+		// label value that is not UTF-8.
+		{"a model that is not UTF-8", map[string]string{"LLMPROBE_OPENAI_MODEL": "gpt-\xff"}, `LLMPROBE_OPENAI_MODEL: "gpt-\xff" is not valid UTF-8`},
+		{"a model list entry that is not UTF-8", map[string]string{"LLMPROBE_OPENAI_MODELS": "a,\xc3"}, `LLMPROBE_OPENAI_MODELS: "\xc3" is not valid UTF-8`},
+		{"an Azure deployment that is not UTF-8", map[string]string{"LLMPROBE_AZURE_RESOURCE": "acme", "LLMPROBE_AZURE_DEPLOYMENT": "d\xfe"}, `LLMPROBE_AZURE_DEPLOYMENT: "d\xfe" is not valid UTF-8`},
+		{"a model with a space", map[string]string{"LLMPROBE_OPENAI_MODEL": "gpt 4o"}, `LLMPROBE_OPENAI_MODEL: "gpt 4o" may hold only letters, digits`},
+		{"a model too long for a label", map[string]string{"LLMPROBE_OPENAI_MODEL": strings.Repeat("m", 129)}, `LLMPROBE_OPENAI_MODEL: "mmmm`},
+		{"more models than the bound", map[string]string{"LLMPROBE_OPENAI_MODELS": manyModels(33)}, `LLMPROBE_OPENAI_MODELS: more than 32 models`},
+		{"an Azure API version that is not one", map[string]string{"LLMPROBE_AZURE_API_VERSION": "2024&x=1"}, `LLMPROBE_AZURE_API_VERSION: "2024&x=1" is not an API version`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			id := "openai"
@@ -45,6 +55,9 @@ func TestResolveProviderRejectsBadModelSettings(t *testing.T) {
 			}
 			if strings.HasPrefix(tt.want, "AWS_REGION") {
 				id = "bedrock"
+			}
+			if strings.HasPrefix(tt.want, "LLMPROBE_AZURE") {
+				id = "azure"
 			}
 			_, err := ResolveProvider(id, envMap(tt.env))
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
@@ -145,5 +158,23 @@ func TestOutputLimitNamesItsVariableAndNeedsNoText(t *testing.T) {
 	some := strings.Replace(spent, `"content":""`, `"content":"po"`, 1)
 	if v := Classify(Observation{Provider: "openai", API: APIOpenAI, Kind: KindChat, Keyed: true, StatusCode: 200, Body: []byte(some)}); v.Outcome != OutcomeSuccess {
 		t.Fatalf("text with finish length: got %s/%s", v.Outcome, v.Reason)
+	}
+}
+
+func manyModels(n int) string {
+	var m []string
+	for i := range n {
+		m = append(m, "model-"+strconv.Itoa(i))
+	}
+	return strings.Join(m, ",")
+}
+
+func TestCheckModelAcceptsRealModelIDs(t *testing.T) {
+	for _, m := range []string{"gpt-4o-mini", "openai/gpt-4o-mini", "claude-haiku-4-5@20251001", "amazon.nova-micro-v1:0",
+		"us.anthropic.claude-3-5-haiku-20241022-v1:0", "ft:gpt-4o-mini-2024-07-18:acme::9abcDEF1", "meta-llama/Llama-3.1-8B-Instruct",
+		"arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.amazon.nova-micro-v1:0", "models/gemini-2.5-flash-lite"} {
+		if err := CheckModel(m); err != nil {
+			t.Errorf("CheckModel(%q) = %v", m, err)
+		}
 	}
 }

@@ -166,7 +166,7 @@ var Reasons = []ReasonInfo{
 	{ReasonOriginBadResponse, OutcomeOriginError, "the origin sent the CDN an empty or malformed response: Cloudflare 520"},
 	{ReasonTTFBTimeout, OutcomeOriginError, "the request was sent but no response headers came within the timeout"},
 	{ReasonBodyTimeout, OutcomeOriginError, "headers arrived but the body did not finish within the timeout"},
-	{ReasonInvalidResponse, OutcomeOriginError, "a 2xx whose body is not the provider's schema, or holds no generated content and says no reason why"},
+	{ReasonInvalidResponse, OutcomeOriginError, "a 2xx whose body is not the provider's schema, or holds no generated content and says no reason why; or an answer that breaks HTTP (headers over the cap, endless 1xx, a 101 nobody asked for, not HTTP at all)"},
 	{ReasonRefused, OutcomeOriginError, "a 2xx (or a content-filter error) where the model or the provider's safety filter refused the fixed probe prompt: OpenAI refusal, Gemini SAFETY or blockReason, Azure content_filter, Bedrock guardrail"},
 	{ReasonStreamError, OutcomeOriginError, "a stream broke after a 200: a stall, a cut before the final event, or an error event without a sharper meaning (capacity, rate limit and quota errors keep theirs)"},
 
@@ -183,7 +183,7 @@ var Reasons = []ReasonInfo{
 	{ReasonNoAPIKey, OutcomeProbeError, "a chat or stream check has no API key"},
 	{ReasonBlockedLocation, OutcomeProbeError, "the provider does not serve the probe's country or region"},
 	{ReasonBudgetExhausted, OutcomeProbeError, "the probe's own daily request or token budget for the provider is spent"},
-	{ReasonProbeInternal, OutcomeProbeError, "the probe could not build its request (a bug or bad configuration)"},
+	{ReasonProbeInternal, OutcomeProbeError, "the probe could not build or send its request: a bug, bad configuration, or its host out of file descriptors or ports"},
 }
 
 // OutcomeOf returns the outcome a reason belongs to, and false for an unknown reason.

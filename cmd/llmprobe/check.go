@@ -13,6 +13,7 @@ import (
 	"github.com/llmprobe/llmprobe/internal/buildinfo"
 	"github.com/llmprobe/llmprobe/probe"
 	"github.com/llmprobe/llmprobe/probe/cloudauth"
+	"github.com/llmprobe/llmprobe/probe/worker"
 )
 
 // checkFlags are the `llmprobe check` settings. Each flag has an env
@@ -61,6 +62,9 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // names the flag or variable that is wrong.
 func resolveCheck(ctx context.Context, f checkFlags, set map[string]bool, env func(string) string) (probe.Check, *probe.Prober, string, error) {
 	var c probe.Check
+	if err := worker.UnknownCheckVariables(); err != nil {
+		return c, nil, "", usageError{err}
+	}
 	pick := func(flagName, flagValue, envName string) (value, source string) {
 		if set[flagName] {
 			return flagValue, "--" + flagName
@@ -91,6 +95,9 @@ func resolveCheck(ctx context.Context, f checkFlags, set map[string]bool, env fu
 	c.Provider, c.BaseURL = p, p.BaseURL
 	if p.KeyEnv != "" {
 		c.APIKey = probe.Secret(strings.TrimSpace(env(p.KeyEnv)))
+		if err := probe.CheckKey(p.KeyEnv, c.APIKey); err != nil {
+			return c, nil, "", usageError{err}
+		}
 	}
 
 	kind, src := pick("check", f.check, "LLMPROBE_CHECK")
@@ -122,6 +129,9 @@ func resolveCheck(ctx context.Context, f checkFlags, set map[string]bool, env fu
 		if c.Model == "" {
 			return c, nil, "", usagef("--model: provider %s has no default model; set --model or %s", p.ID, probe.EnvName(p.ID, probe.SettingModel))
 		}
+		if err := probe.CheckModel(c.Model); err != nil {
+			return c, nil, "", usagef("--model: %v", err)
+		}
 	}
 	if c.Kind == probe.KindReach {
 		c.Signer = nil // reach is keyless for signed providers
@@ -137,12 +147,15 @@ func resolveCheck(ctx context.Context, f checkFlags, set map[string]bool, env fu
 			c.Timeout = d
 		}
 	}
-	if c.Timeout <= 0 {
-		return c, nil, "", usagef("--timeout: must be positive, got %s", c.Timeout)
+	if c.Timeout < worker.MinTimeout || c.Timeout > worker.MaxTimeout {
+		return c, nil, "", usagef("--timeout: %s is outside %s to %s (a probe needs time for DNS, connect, TLS and the reply)", c.Timeout, worker.MinTimeout, worker.MaxTimeout)
 	}
-	region, _ := pick("region", f.region, "LLMPROBE_REGION")
+	region, regionSrc := pick("region", f.region, "LLMPROBE_REGION")
 	if region == "" {
 		region = "local"
+	}
+	if !worker.ValidRegion(region) {
+		return c, nil, "", usagef("%s: %q must be lower-case letters, digits, '.', '-' or '_', at most 63", regionSrc, region)
 	}
 	c.Region = region
 

@@ -369,7 +369,17 @@ func TestCheckUsageErrors(t *testing.T) {
 		{"a CA file variable is named", []string{"--provider", "openai"}, map[string]string{"LLMPROBE_CA_FILE": badPEM}, "LLMPROBE_CA_FILE: "},
 		{"a bad duration flag", []string{"--provider", "openai", "--timeout", "soon"}, nil, `invalid value "soon" for flag -timeout`},
 		{"a bad duration variable", []string{"--provider", "openai"}, map[string]string{"LLMPROBE_TIMEOUT": "soon"}, `LLMPROBE_TIMEOUT: "soon" is not a duration`},
-		{"a zero timeout", []string{"--provider", "openai", "--timeout", "0s"}, nil, "--timeout: must be positive"},
+		{"a zero timeout", []string{"--provider", "openai", "--timeout", "0s"}, nil, "--timeout: 0s is outside 500ms to 10m0s"},
+		{"a timeout no probe can meet", []string{"--provider", "openai"}, map[string]string{"LLMPROBE_TIMEOUT": "1ns"}, "--timeout: 1ns is outside 500ms to 10m0s"},
+		{"a typo in check's variables", []string{"--provider", "openai"}, map[string]string{"LLMPROBE_OUTPT": "json"}, "LLMPROBE_OUTPT: unknown variable"},
+		{"a key too short to scrub", []string{"--provider", "openai"}, map[string]string{"OPENAI_API_KEY": "abc"}, "OPENAI_API_KEY: the key has 3 characters; at least 8"},
+		{"a model that is not UTF-8", []string{"--provider", "openai", "--model", "gpt-\xff"}, map[string]string{"OPENAI_API_KEY": testKey}, `--model: "gpt-\xff" is not valid UTF-8`},
+		{"a region that is no label", []string{"--provider", "openai", "--region", "EU West"}, nil, `--region: "EU West" must be lower-case`},
+		{"a device as the CA file fails at once", []string{"--provider", "openai", "--ca-file", "/dev/zero"}, nil, "--ca-file: /dev/zero: not a regular file"},
+		{"a base URL's password is never shown", []string{"--provider", "openai", "--base-url", "https://user:hunter2-secret@gw.example/v1"}, nil,
+			`--base-url: "https://redacted@gw.example/v1": a base URL must not carry user info`},
+		{"a malformed base URL's password is never shown", []string{"--provider", "openai", "--base-url", "https://user:hunter2-secret@[gw/v1?token=t0ps3cret"}, nil,
+			`--base-url: "https://redacted@[gw/v1?token=redacted" is not a URL`},
 		{"an unknown check", []string{"--provider", "openai", "--check", "ping"}, nil, `--check: unknown check "ping"`},
 		{"an unknown output", []string{"--provider", "openai", "--output", "yaml"}, nil, `--output: "yaml" is not an output format`},
 		{"azure without a resource", []string{"--provider", "azure"}, nil, "provider azure needs LLMPROBE_AZURE_RESOURCE"},
@@ -394,6 +404,11 @@ func TestCheckUsageErrors(t *testing.T) {
 			}
 			if stdout.Len() != 0 {
 				t.Errorf("stdout %q on a usage error", stdout.String())
+			}
+			for _, secret := range []string{"hunter2", "t0ps3cret", testKey} {
+				if strings.Contains(stderr.String(), secret) {
+					t.Errorf("stderr %q shows a secret", stderr.String())
+				}
 			}
 		})
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -28,6 +29,7 @@ type Settings struct {
 	Interval           time.Duration  `envconfig:"INTERVAL" default:"30s" desc:"how often every check runs"`
 	Timeout            time.Duration  `envconfig:"TIMEOUT" default:"20s" desc:"per-probe timeout; at most the interval"`
 	Listen             string         `envconfig:"LISTEN" default:":9469" desc:"address of /metrics, /api/status and the status page"`
+	MaxConnections     int            `envconfig:"MAX_CONNECTIONS" default:"256" desc:"HTTP connections served at once; more wait their turn"`
 	Providers          []string       `envconfig:"PROVIDERS" desc:"comma list of provider ids to probe (default all)"`
 	Kinds              []string       `envconfig:"CHECKS" default:"reach,chat,stream" desc:"check kinds to run; chat and stream need the provider's key"`
 	CAFile             string         `envconfig:"CA_FILE" desc:"extra trusted root certificates, PEM"`
@@ -45,6 +47,10 @@ type Settings struct {
 
 var reLabelValue = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,62}$`)
 
+// ValidRegion reports whether r may be the region label: lower-case
+// letters, digits, '.', '-' and '_', at most 63.
+func ValidRegion(r string) bool { return reLabelValue.MatchString(r) }
+
 // LoadSettings reads and validates the worker's settings from the process
 // environment. Every error is a *ConfigError that names the variable and
 // what is wrong with it.
@@ -57,24 +63,26 @@ func LoadSettings() (Settings, error) {
 		return cfg, &ConfigError{err}
 	}
 	switch {
-	case !reLabelValue.MatchString(cfg.Region):
+	case !ValidRegion(cfg.Region):
 		return cfg, configErrorf("LLMPROBE_REGION: %q must be lower-case letters, digits, '.', '-' or '_' (it becomes a label value)", cfg.Region)
-	case cfg.Interval < 100*time.Millisecond:
-		return cfg, configErrorf("LLMPROBE_INTERVAL: %s is too short (at least 100ms)", cfg.Interval)
-	case cfg.Timeout <= 0:
-		return cfg, configErrorf("LLMPROBE_TIMEOUT: must be positive, got %s", cfg.Timeout)
 	case cfg.Timeout > cfg.Interval:
 		return cfg, configErrorf("LLMPROBE_TIMEOUT: %s exceeds LLMPROBE_INTERVAL %s; a check never overlaps itself, so its timeout must fit in the interval", cfg.Timeout, cfg.Interval)
-	case cfg.Concurrency < 1:
-		return cfg, configErrorf("LLMPROBE_CONCURRENCY: must be at least 1, got %d", cfg.Concurrency)
-	case cfg.StatusPageInterval < time.Second:
-		return cfg, configErrorf("LLMPROBE_STATUS_PAGE_INTERVAL: %s is too short (at least 1s)", cfg.StatusPageInterval)
-	case cfg.DailyRequestBudget < 0 || cfg.DailyTokenBudget < 0:
-		return cfg, configErrorf("LLMPROBE_DAILY_REQUEST_BUDGET and LLMPROBE_DAILY_TOKEN_BUDGET must not be negative")
 	case cfg.LogFormat != "text" && cfg.LogFormat != "json":
 		return cfg, configErrorf("LLMPROBE_LOG_FORMAT: %q is not text or json", cfg.LogFormat)
-	case cfg.ShutdownTimeout <= 0:
-		return cfg, configErrorf("LLMPROBE_SHUTDOWN_TIMEOUT: must be positive, got %s", cfg.ShutdownTimeout)
+	}
+	if err := cfg.checkRanges(); err != nil {
+		return cfg, &ConfigError{err}
+	}
+	if err := checkListen(cfg.Listen); err != nil {
+		return cfg, configErrorf("LLMPROBE_LISTEN: %v", err)
+	}
+	if err := cfg.checkDescriptors(openFileLimit()); err != nil {
+		return cfg, &ConfigError{err}
+	}
+	if tracingEnabled() {
+		if _, err := tracingProtocol(); err != nil {
+			return cfg, &ConfigError{err}
+		}
 	}
 	for _, k := range cfg.Kinds {
 		if _, err := probe.ParseKind(strings.TrimSpace(k)); err != nil {
@@ -133,12 +141,28 @@ func (t *ControlTargets) Decode(s string) error {
 	return nil
 }
 
+// CheckVariables are the variables of `llmprobe check` that the worker
+// does not read; to `run` they are typos (of LLMPROBE_PROVIDERS and
+// LLMPROBE_CHECKS, most likely).
+var CheckVariables = []string{"LLMPROBE_PROVIDER", "LLMPROBE_CHECK", "LLMPROBE_OUTPUT"}
+
+// maxListed bounds how many names or errors one message lists.
+const maxListed = 10
+
+// UnknownCheckVariables rejects the LLMPROBE_* variables that neither
+// `llmprobe check` nor the worker reads (the two may share an environment),
+// so a typo in check's variables is an error too.
+func UnknownCheckVariables() error { return unknownVariables(CheckVariables...) }
+
 // unknownVariables rejects LLMPROBE_* variables that nothing reads, so a
-// typo (LLMPROBE_INTERVALL) is an error and not a silent default.
-func unknownVariables() error {
+// typo (LLMPROBE_INTERVALL) is an error and not a silent default. also are
+// further variables the caller reads.
+func unknownVariables(also ...string) error {
 	known := map[string]bool{probe.EnvCustomProviders: true, probe.EnvAzureResource: true, probe.EnvAzureAPIVersion: true,
-		probe.EnvVertexProject: true, probe.EnvVertexLocation: true,
-		"LLMPROBE_PROVIDER": true, "LLMPROBE_CHECK": true, "LLMPROBE_OUTPUT": true, probe.EnvCAFile: true}
+		probe.EnvVertexProject: true, probe.EnvVertexLocation: true, probe.EnvCAFile: true}
+	for _, k := range also {
+		known[k] = true
+	}
 	var keys strings.Builder
 	_ = envconfig.Usagef(EnvPrefix, &Settings{}, &keys, "{{range .}}{{usage_key .}}\n{{end}}")
 	for _, k := range strings.Fields(keys.String()) {
@@ -156,11 +180,24 @@ func unknownVariables() error {
 			unknown = append(unknown, k)
 		}
 	}
-	if len(unknown) > 0 {
-		sort.Strings(unknown)
-		return fmt.Errorf("%s: unknown variable (see the README's configuration table)", strings.Join(unknown, ", "))
+	if len(unknown) == 0 {
+		return nil
 	}
-	return nil
+	sort.Strings(unknown)
+	for _, k := range unknown {
+		if slices.Contains(CheckVariables, k) {
+			return fmt.Errorf("%s: a variable of llmprobe check, which the worker does not read (the worker's are LLMPROBE_PROVIDERS and LLMPROBE_CHECKS)", k)
+		}
+	}
+	return fmt.Errorf("%s: unknown variable (see the README's configuration table)", listed(unknown))
+}
+
+// listed joins at most maxListed items and says how many more there were.
+func listed(items []string) string {
+	if len(items) <= maxListed {
+		return strings.Join(items, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(items[:maxListed], ", "), len(items)-maxListed)
 }
 
 // Checks turns the settings into checks: reach for every provider, chat and
@@ -215,6 +252,9 @@ func (cfg Settings) checks(ctx context.Context, signers signerFor) (checks []pro
 		var key probe.Secret
 		if p.KeyEnv != "" {
 			key = probe.Secret(strings.TrimSpace(env(p.KeyEnv)))
+			if err := probe.CheckKey(p.KeyEnv, key); err != nil {
+				return nil, nil, &ConfigError{err}
+			}
 		}
 		var signer probe.Signer
 		if p.Credentials != probe.CredentialsKey && (kinds[probe.KindChat] || kinds[probe.KindStream]) {

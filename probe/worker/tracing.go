@@ -27,22 +27,18 @@ const TracerName = "github.com/llmprobe/llmprobe/probe"
 // caller must call shutdown to flush spans.
 func NewTracerProvider(ctx context.Context, version, region string) (tp trace.TracerProvider, shutdown func(context.Context) error, err error) {
 	nop := func(context.Context) error { return nil }
-	env := os.Getenv
-	if env("OTEL_EXPORTER_OTLP_ENDPOINT") == "" && env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") == "" || env("OTEL_TRACES_EXPORTER") == "none" || env("OTEL_SDK_DISABLED") == "true" {
+	if !tracingEnabled() {
 		return noop.NewTracerProvider(), nop, nil
 	}
-	proto := env("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
-	if proto == "" {
-		proto = env("OTEL_EXPORTER_OTLP_PROTOCOL")
+	proto, err := tracingProtocol()
+	if err != nil {
+		return nil, nop, err
 	}
 	var exp sdktrace.SpanExporter
-	switch strings.TrimSpace(proto) {
-	case "", "http/protobuf":
-		exp, err = otlptracehttp.New(ctx)
-	case "grpc":
+	if proto == "grpc" {
 		exp, err = otlptracegrpc.New(ctx)
-	default:
-		return nil, nop, fmt.Errorf("OTEL_EXPORTER_OTLP_PROTOCOL: %q is not supported (want http/protobuf or grpc)", proto)
+	} else {
+		exp, err = otlptracehttp.New(ctx)
 	}
 	if err != nil {
 		return nil, nop, fmt.Errorf("create OTLP trace exporter: %w", err)
@@ -54,6 +50,31 @@ func NewTracerProvider(ctx context.Context, version, region string) (tp trace.Tr
 	}
 	p := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res))
 	return p, p.Shutdown, nil
+}
+
+// tracingEnabled reports whether the OTEL_* variables ask for spans.
+func tracingEnabled() bool {
+	env := os.Getenv
+	return (env("OTEL_EXPORTER_OTLP_ENDPOINT") != "" || env("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") != "") && env("OTEL_TRACES_EXPORTER") != "none" && env("OTEL_SDK_DISABLED") != "true"
+}
+
+// tracingProtocol is the OTLP protocol the OTEL_* variables ask for:
+// http/protobuf (the default) or grpc. LoadSettings checks it, so that
+// `run --check-config` rejects what `run` would.
+func tracingProtocol() (string, error) {
+	name := "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"
+	proto := strings.TrimSpace(os.Getenv(name))
+	if proto == "" {
+		name = "OTEL_EXPORTER_OTLP_PROTOCOL"
+		proto = strings.TrimSpace(os.Getenv(name))
+	}
+	switch proto {
+	case "", "http/protobuf":
+		return "http/protobuf", nil
+	case "grpc":
+		return proto, nil
+	}
+	return "", fmt.Errorf("%s: %q is not supported (want http/protobuf or grpc)", name, proto)
 }
 
 // RecordSpan turns a finished probe into one client span with a child span

@@ -80,7 +80,8 @@ func Run(ctx context.Context, s Settings, o Options) error {
 			return configErrorf("LLMPROBE_LISTEN: %v", err)
 		}
 	}
-	srv := &http.Server{Handler: Mux(reg, status), ReadHeaderTimeout: 10 * time.Second}
+	ln = limitConnections(ln, s.MaxConnections)
+	srv := newServer(Mux(reg, status))
 	logger.Info("llmprobe worker started", "version", build.Version, "region", s.Region, "checks", len(o.Checks), "interval", s.Interval,
 		"listen", "http://"+ln.Addr().String())
 

@@ -215,9 +215,13 @@ func (s Spec) validate() []fieldError {
 	}
 	if s.ProbeInterval <= 0 {
 		add("probeInterval", "must be longer than zero")
+	} else if d := time.Duration(s.ProbeInterval); d < minProbeInterval || d > maxProbeInterval {
+		add("probeInterval", "%s is outside %s to %s, the range of LLMPROBE_INTERVAL", s.ProbeInterval, FormatDuration(minProbeInterval), FormatDuration(maxProbeInterval))
 	}
 	if s.Regions < 1 {
 		add("regions", "%d: want at least 1", s.Regions)
+	} else if s.Regions > maxRegions {
+		add("regions", "%d: want at most %d", s.Regions, maxRegions)
 	}
 	if len(s.RegionNames) > 0 && len(s.RegionNames) != s.Regions {
 		add("regionNames", "lists %d regions but regions is %d", len(s.RegionNames), s.Regions)
@@ -235,6 +239,8 @@ func (s Spec) validate() []fieldError {
 	}
 	if s.MinFailedProbes < 1 {
 		add("minFailedProbes", "%d: want at least 1", s.MinFailedProbes)
+	} else if s.MinFailedProbes > maxMinFailedProbes {
+		add("minFailedProbes", "%d: want at most %d", s.MinFailedProbes, maxMinFailedProbes)
 	}
 
 	known := probe.ProviderIDs()
@@ -295,6 +301,16 @@ func (s Spec) validate() []fieldError {
 	checkURL(add, "alertmanager.webhookURL", s.Alertmanager.WebhookURL)
 	return errs
 }
+
+// Ranges of the spec's numbers: what a deployment can have (probeInterval
+// as LLMPROBE_INTERVAL allows), so the generator never computes with
+// nonsense such as int64-max regions.
+const (
+	minProbeInterval   = time.Second
+	maxProbeInterval   = 24 * time.Hour
+	maxRegions         = 1000
+	maxMinFailedProbes = 1_000_000
+)
 
 type addFunc func(path, format string, args ...any)
 

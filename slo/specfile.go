@@ -5,26 +5,54 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/llmprobe/llmprobe/probe"
 )
 
 // ErrInvalidSpec is wrapped by every error about the content of an SLO
 // spec file (as opposed to failing to read it).
 var ErrInvalidSpec = errors.New("invalid SLO spec")
 
-// Load reads an SLO spec file over the profile's defaults (DefaultSpec).
+// MaxSpecFile bounds an SLO spec file: a full one is a few KiB.
+const MaxSpecFile = 1 << 20
+
+// maxSpecEntries bounds the fields and list items of a spec: a full one
+// (every provider, a few dozen regions and overrides) has a few hundred.
+const maxSpecEntries = 5000
+
+// maxErrors bounds how many problems one error lists; it says how many
+// more there were.
+const maxErrors = 20
+
+// Load reads an SLO spec file (a regular file of at most MaxSpecFile
+// bytes) over the profile's defaults (DefaultSpec).
 func Load(path string, p Profile) (Spec, error) {
-	data, err := os.ReadFile(path)
+	data, err := probe.ReadFileCapped(path, MaxSpecFile)
 	if err != nil {
 		return Spec{}, fmt.Errorf("read SLO spec: %w", err)
 	}
 	return Parse(data, path, p)
+}
+
+// joinCapped joins the first maxErrors messages that describe returns for
+// i in [0, n), and says how many more there were: a file with a quarter of
+// a million mistakes gets a readable answer, fast.
+func joinCapped(n int, describe func(i int) string) string {
+	msgs := make([]string, 0, min(n, maxErrors))
+	for i := 0; i < n && i < maxErrors; i++ {
+		msgs = append(msgs, describe(i))
+	}
+	out := strings.Join(msgs, "; ")
+	if n > maxErrors {
+		out += fmt.Sprintf("; and %d more", n-maxErrors)
+	}
+	return out
 }
 
 // Parse reads an SLO spec over the profile's defaults. name is the file name
@@ -49,6 +77,11 @@ func Parse(data []byte, name string, p Profile) (Spec, error) {
 		return Spec{}, fmt.Errorf("%w: %s:%d: want a mapping of spec fields, not a %s", ErrInvalidSpec, name, top.Line, kindName(top.Kind))
 	}
 	entries := indexNodes(&root)
+	if n := len(entries.entries); n > maxSpecEntries {
+		// Checked before decoding: yaml.v3 looks for repeated keys in time
+		// quadratic in a mapping's size.
+		return Spec{}, fmt.Errorf("%w: %s: %d fields and list items, more than the %d an SLO spec may hold", ErrInvalidSpec, name, n, maxSpecEntries)
+	}
 
 	spec := DefaultSpec(p)
 	spec.APIVersion = "" // the file must say which version it is
@@ -59,11 +92,7 @@ func Parse(data []byte, name string, p Profile) (Spec, error) {
 		if !errors.As(err, &te) {
 			return Spec{}, fmt.Errorf("%w: %s: %s", ErrInvalidSpec, name, strings.TrimPrefix(err.Error(), "yaml: "))
 		}
-		msgs := make([]string, len(te.Errors))
-		for i, m := range te.Errors {
-			msgs[i] = describeTypeError(name, m, entries)
-		}
-		return Spec{}, fmt.Errorf("%w: %s", ErrInvalidSpec, strings.Join(msgs, "; "))
+		return Spec{}, fmt.Errorf("%w: %s", ErrInvalidSpec, joinCapped(len(te.Errors), func(i int) string { return describeTypeError(name, te.Errors[i], entries) }))
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
@@ -77,15 +106,13 @@ func Parse(data []byte, name string, p Profile) (Spec, error) {
 		spec.Overrides = nil
 	}
 	// regionNames alone sets regions.
-	if len(spec.RegionNames) > 0 && findEntry(entries, "regions") == nil {
+	if len(spec.RegionNames) > 0 && entries.find("regions") == nil {
 		spec.Regions = len(spec.RegionNames)
 	}
 	if errs := spec.validate(); len(errs) > 0 {
-		msgs := make([]string, len(errs))
-		for i, e := range errs {
-			msgs[i] = locate(name, lineOf(entries, e.path), e.path, e.msg)
-		}
-		return Spec{}, fmt.Errorf("%w: %s", ErrInvalidSpec, strings.Join(msgs, "; "))
+		return Spec{}, fmt.Errorf("%w: %s", ErrInvalidSpec, joinCapped(len(errs), func(i int) string {
+			return locate(name, entries.lineOf(errs[i].path), errs[i].path, errs[i].msg)
+		}))
 	}
 	return spec, nil
 }
@@ -97,9 +124,29 @@ type nodeEntry struct {
 	value *yaml.Node
 }
 
+// nodeIndex is every field and list item of a document, parents first,
+// looked up by path and by line in constant time: a file of many entries
+// with many mistakes is described in linear time.
+type nodeIndex struct {
+	entries []nodeEntry
+	byPath  map[string]int // the first entry with the path
+	byLine  map[int][]int  // entries whose key or value is on the line
+}
+
 // indexNodes lists every field and list item of a document, parents first.
-func indexNodes(root *yaml.Node) []nodeEntry {
-	var out []nodeEntry
+func indexNodes(root *yaml.Node) *nodeIndex {
+	idx := &nodeIndex{byPath: map[string]int{}, byLine: map[int][]int{}}
+	add := func(e nodeEntry) {
+		i := len(idx.entries)
+		idx.entries = append(idx.entries, e)
+		if _, ok := idx.byPath[e.path]; !ok {
+			idx.byPath[e.path] = i
+		}
+		idx.byLine[e.value.Line] = append(idx.byLine[e.value.Line], i)
+		if e.key != nil && e.key.Line != e.value.Line {
+			idx.byLine[e.key.Line] = append(idx.byLine[e.key.Line], i)
+		}
+	}
 	var walk func(path string, n *yaml.Node)
 	walk = func(path string, n *yaml.Node) {
 		switch n.Kind {
@@ -114,35 +161,43 @@ func indexNodes(root *yaml.Node) []nodeEntry {
 				if path != "" {
 					p = path + "." + k.Value
 				}
-				out = append(out, nodeEntry{path: p, key: k, value: v})
+				add(nodeEntry{path: p, key: k, value: v})
 				walk(p, v)
 			}
 		case yaml.SequenceNode:
 			for i, c := range n.Content {
 				p := path + "[" + strconv.Itoa(i) + "]"
-				out = append(out, nodeEntry{path: p, value: c})
+				add(nodeEntry{path: p, value: c})
 				walk(p, c)
 			}
 		}
 	}
 	walk("", root)
-	return out
+	return idx
 }
 
-func findEntry(entries []nodeEntry, path string) *nodeEntry {
-	for i := range entries {
-		if entries[i].path == path {
-			return &entries[i]
-		}
+// find is the first entry with path, or nil.
+func (idx *nodeIndex) find(path string) *nodeEntry {
+	if i, ok := idx.byPath[path]; ok {
+		return &idx.entries[i]
 	}
 	return nil
 }
 
+// onLine are the entries whose key or value is on line, in document order.
+func (idx *nodeIndex) onLine(line int) []nodeEntry {
+	out := make([]nodeEntry, 0, len(idx.byLine[line]))
+	for _, i := range idx.byLine[line] {
+		out = append(out, idx.entries[i])
+	}
+	return out
+}
+
 // lineOf is the line of the field at path or, when the file leaves it out,
 // of its nearest parent that the file has; 0 when none.
-func lineOf(entries []nodeEntry, path string) int {
+func (idx *nodeIndex) lineOf(path string) int {
 	for path != "" {
-		if e := findEntry(entries, path); e != nil {
+		if e := idx.find(path); e != nil {
 			if e.key != nil {
 				return e.key.Line
 			}
@@ -178,11 +233,11 @@ var (
 
 // describeTypeError rewrites one yaml.TypeError message so that it names the
 // field by its path and says what is wrong in the spec's words.
-func describeTypeError(name, msg string, entries []nodeEntry) string {
+func describeTypeError(name, msg string, entries *nodeIndex) string {
 	if m := reUnknownField.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
 		path := m[2]
-		for _, e := range entries {
+		for _, e := range entries.onLine(line) {
 			if e.key != nil && e.key.Line == line && e.key.Value == m[2] {
 				path = e.path
 				break
@@ -197,7 +252,7 @@ func describeTypeError(name, msg string, entries []nodeEntry) string {
 	if m := reDuplicate.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
 		path := ""
-		for _, e := range entries {
+		for _, e := range entries.onLine(line) {
 			if e.key != nil && e.key.Line == line && e.key.Value == m[2] {
 				path = e.path
 			}
@@ -233,9 +288,9 @@ func describeTypeError(name, msg string, entries []nodeEntry) string {
 // pathAt finds the field on line whose value is of the given kind and, for
 // a scalar, starts with value (may be ""), to pick among several fields on
 // one line. The deepest match wins.
-func pathAt(entries []nodeEntry, line int, kind yaml.Kind, value string) string {
+func pathAt(entries *nodeIndex, line int, kind yaml.Kind, value string) string {
 	best := ""
-	for _, e := range entries {
+	for _, e := range entries.onLine(line) {
 		onLine := e.value.Line == line || (e.key != nil && e.key.Line == line)
 		if !onLine || e.value.Kind != kind {
 			continue

@@ -2,8 +2,8 @@
 # Runs every check CI runs: installs the tools the tests use (Debian packages
 # prometheus, prometheus-alertmanager, docker-compose, chromium, and kubectl
 # where an apt source has it) when missing, then
-# gofmt, go vet, go test -race, the generated-artifact check, a short fuzz
-# run and the shared corpus replayed against the built binary.
+# gofmt, go vet, go test -race, the generated-artifact check, a short run of
+# every fuzz target and the shared corpus replayed against the built binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -70,8 +70,23 @@ if [ -n "$changed" ]; then
   exit 1
 fi
 
-echo "== fuzz the classifier (20s)"
-go test -run '^$' -fuzz '^FuzzClassify$' -fuzztime 20s ./probe/ | tail -1
+# Every fuzz target, found in the sources so that a new one runs too: the
+# classifier 20s, the others FUZZ_SECONDS (default 5) each.
+echo "== fuzz every target"
+fuzzed=0
+while IFS=: read -r file name; do
+  pkg="./$(dirname "$file")"
+  secs=${FUZZ_SECONDS:-5}
+  [ "$name" = FuzzClassify ] && secs=20
+  echo "-- $name in $pkg (${secs}s)"
+  if ! out=$(go test -run '^$' -fuzz "^${name}\$" -fuzztime "${secs}s" "$pkg" 2>&1); then
+    echo "$out"
+    exit 1
+  fi
+  echo "$out" | grep -E '^fuzz: elapsed' | tail -1
+  fuzzed=$((fuzzed + 1))
+done < <(git grep -o -P '^func \KFuzz\w+(?=\(f \*testing\.F\))' -- '*_test.go' | sort -u)
+[ "$fuzzed" -gt 0 ] || { echo "no fuzz targets found"; exit 1; }
 
 if [ -f ../shared/tools/corpus_harness.py ] && command -v python3 >/dev/null && command -v openssl >/dev/null; then
   echo "== shared corpus against the built binary"

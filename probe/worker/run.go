@@ -176,7 +176,7 @@ func statusPages(checks []probe.Check) map[string]string {
 // status page at / (from status).
 func Mux(reg *prometheus.Registry, status *StatusStore) *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{EnableOpenMetrics: true, Registry: reg}))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, metricsHandlerOpts(reg)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if !status.Ready() {

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/net/netutil"
 )
 
@@ -49,4 +51,17 @@ func limitConnections(ln net.Listener, max int) net.Listener {
 		max = defaultMaxConnections
 	}
 	return netutil.LimitListener(ln, max)
+}
+
+// maxScrapesInFlight bounds the /metrics requests served at once: a
+// rendering of 1,000 checks costs most of a second of CPU, and clients
+// asking for one after another would otherwise starve the probes. Two is
+// a pair of Prometheus servers scraping together; more get 503 at once.
+const maxScrapesInFlight = 2
+
+// metricsHandlerOpts are /metrics' options: OpenMetrics (for exemplars),
+// concurrent scrapes sharing one gathering, and at most
+// maxScrapesInFlight at once.
+func metricsHandlerOpts(reg prometheus.Registerer) promhttp.HandlerOpts {
+	return promhttp.HandlerOpts{EnableOpenMetrics: true, Registry: reg, CoalesceGather: true, MaxRequestsInFlight: maxScrapesInFlight}
 }

@@ -146,56 +146,6 @@ func (l *probeLog) allAtLeast(from map[string]int, n int) bool {
 	return true
 }
 
-// holdSlowClients keeps n connections to addr open until ctx is done, each
-// of them slow in one of two ways: a request that promises a body it never
-// sends, or a request whose headers trickle in. A connection the server
-// closes is opened again at once. It returns the number of connections
-// that were open at once, at most.
-func holdSlowClients(ctx context.Context, addr string, n int) (opened func() int) {
-	var mu sync.Mutex
-	open := 0
-	for i := range n {
-		go func() {
-			for ctx.Err() == nil {
-				c, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
-				if err != nil {
-					select {
-					case <-ctx.Done():
-					case <-time.After(100 * time.Millisecond):
-					}
-					continue
-				}
-				mu.Lock()
-				open++
-				mu.Unlock()
-				stop := context.AfterFunc(ctx, func() { c.Close() })
-				if i%2 == 0 {
-					io.WriteString(c, "GET /metrics HTTP/1.1\r\nHost: worker\r\nContent-Length: 100000\r\n\r\n")
-					io.Copy(io.Discard, c) // until the server gives up on the body
-				} else {
-					io.WriteString(c, "GET /api/status HTTP/1.1\r\n")
-					for ctx.Err() == nil {
-						if _, err := io.WriteString(c, "X: y\r\n"); err != nil {
-							break
-						}
-						select {
-						case <-ctx.Done():
-						case <-time.After(time.Second):
-						}
-					}
-				}
-				stop()
-				c.Close()
-			}
-		}()
-	}
-	return func() int {
-		mu.Lock()
-		defer mu.Unlock()
-		return open
-	}
-}
-
 // TestTheWorkerKeepsProbingWhileSlowClientsHoldItsPort: 2,000 clients hold
 // connections to a worker that may open 1,024 descriptors; every check
 // keeps completing probes and none fails. Without bounds on its server the
@@ -255,12 +205,13 @@ func TestTheWorkerKeepsProbingWhileSlowClientsHoldItsPort(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	opened := holdSlowClients(ctx, addr, slowClients)
-	testkit.Eventually(t, "the slow clients' connections", func() bool { return opened() >= slowClients })
+	clients := testkit.HoldSlowClients(ctx, addr, slowClients)
+	testkit.Eventually(t, "the slow clients' connections", func() bool { dials, _, _ := clients.Stats(); return dials >= slowClients })
 	from := plog.snapshot()
 	testkit.Eventually(t, fmt.Sprintf("%d more successes of every check under %d slow clients", slowProbeRounds, slowClients),
 		func() bool { return plog.allAtLeast(from, slowProbeRounds) })
 	cancel()
+	clients.Wait()
 
 	plog.mu.Lock()
 	defer plog.mu.Unlock()

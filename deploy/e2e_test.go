@@ -65,7 +65,7 @@ func startProcess(t *testing.T, bin string, env []string, args ...string) *testk
 
 func waitHTTP(t *testing.T, url string) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(time.Minute) // only catches a hang
 	for time.Now().Before(deadline) {
 		if resp, err := http.Get(url); err == nil {
 			resp.Body.Close()
@@ -82,7 +82,7 @@ func waitHTTP(t *testing.T, url string) {
 // when that probe started.
 func firstFailure(t *testing.T, workerURL, provider string, kind probe.Kind, outcome probe.Outcome) time.Time {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(time.Minute) // only catches a hang
 	for time.Now().Before(deadline) {
 		resp, err := http.Get(workerURL + "/api/status")
 		if err == nil {

@@ -40,16 +40,23 @@ func TestFailuresAPhaseCannotTell(t *testing.T) {
 	}
 }
 
+// expectEach checks f(in) == want for every case.
+func expectEach[In, Out comparable](t *testing.T, name string, f func(In) Out, cases map[In]Out) {
+	t.Helper()
+	for in, want := range cases {
+		if got := f(in); got != want {
+			t.Errorf("%s(%#v) = %#v, want %#v", name, in, got, want)
+		}
+	}
+}
+
 func TestTransportDetailDropsThePeersBytes(t *testing.T) {
-	for in, want := range map[string]string{
+	detail := func(s string) string { return transportDetail(errors.New(s)) }
+	expectEach(t, "transportDetail", detail, map[string]string{
 		`net/http: HTTP/1.x transport connection broken: malformed HTTP response "Access denied for 203.0.113.77"`: "net/http: HTTP/1.x transport connection broken: malformed HTTP response",
 		`malformed MIME header line: X-Client: 203.0.113.77`:                                                       "malformed MIME header line",
 		"dial tcp 127.0.0.1:1: connect: connection refused":                                                        "dial tcp 127.0.0.1:1: connect: connection refused",
-	} {
-		if got := transportDetail(errors.New(in)); got != want {
-			t.Errorf("transportDetail(%q) = %q, want %q", in, got, want)
-		}
-	}
+	})
 }
 
 func TestClassifyA101IsAnInvalidAnswerOfTheOrigin(t *testing.T) {
@@ -61,26 +68,18 @@ func TestClassifyA101IsAnInvalidAnswerOfTheOrigin(t *testing.T) {
 }
 
 func TestUsageIsBoundedOrNotCounted(t *testing.T) {
-	for u, want := range map[Usage]Usage{{12, 1}: {12, 1}, {-1, 5}: {}, {5, -1}: {}, {maxProbeTokens + 1, 1}: {}, {0, 0}: {}} {
-		if got := u.bounded(); got != want {
-			t.Errorf("%+v.bounded() = %+v, want %+v", u, got, want)
-		}
-	}
+	expectEach(t, "bounded", Usage.bounded, map[Usage]Usage{{12, 1}: {12, 1}, {-1, 5}: {}, {5, -1}: {}, {maxProbeTokens + 1, 1}: {}, {0, 0}: {}})
 }
 
 func TestRedactURLHidesUserInfoQueryValuesAndFragments(t *testing.T) {
-	for in, want := range map[string]string{
+	expectEach(t, "RedactURL", RedactURL, map[string]string{
 		"https://user:hunter2@gw.example/v1?token=abc&x=1#frag": "https://redacted@gw.example/v1?token=redacted&x=redacted#redacted",
 		"https://gw.example/v1":                                 "https://gw.example/v1",
 		"https://user:pa@ss@[bad/path?key":                      "https://redacted@[bad/path?redacted",
 		"user:secret@gw.example:8080":                           "redacted@gw.example:8080",
 		"https://gw.example/a@b":                                "https://gw.example/a@b", // an @ in the path is no user info
 		"":                                                      "",
-	} {
-		if got := RedactURL(in); got != want {
-			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
-		}
-	}
+	})
 	secrets := URLSecrets("https://user:hunter2@gw.example/?token=abc#f")
 	var got []string
 	for _, s := range secrets {

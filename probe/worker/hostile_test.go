@@ -3,7 +3,6 @@ package worker
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -109,14 +108,14 @@ func TestRunTurnsReadyAndKeepsControlTargetsGoingBesideHostileEndpoints(t *testi
 	clock.Advance(s.Interval)
 	// The trap's check gives its one slot back by its timeout, so the
 	// healthy check runs and the worker turns ready.
-	testkit.Eventually(t, "/readyz", func() bool { return httpGet(t, base+"/readyz").code == http.StatusOK })
+	testkit.Eventually(t, "/readyz", func() bool { code, _ := testkit.Get(t, base+"/readyz"); return code == http.StatusOK })
 	testkit.Eventually(t, "the trap's check and second control request", func() bool { return trap.Requests() >= 3 })
 	clock.waitSleepers(t, 3)
 	clock.Advance(s.Interval)
 	testkit.Eventually(t, "a third round", func() bool { return trap.Requests() >= 5 })
 
-	status := httpGet(t, base+"/api/status").body
-	page := httpGet(t, base+"/").body
+	_, status := testkit.Get(t, base+"/api/status")
+	_, page := testkit.Get(t, base+"/")
 	for what, text := range map[string]string{"/api/status": status, "the page": page} {
 		for _, secret := range []string{"s3cr3t-query-value", "hunter2-password", hostileKey} {
 			if strings.Contains(text, secret) {
@@ -135,22 +134,6 @@ func TestRunTurnsReadyAndKeepsControlTargetsGoingBesideHostileEndpoints(t *testi
 	if !strings.HasSuffix(urls["trap"], "/?token=redacted") || !strings.HasPrefix(urls["ok"], "http://redacted@127.0.0.1:") {
 		t.Errorf("control target URLs %v, want them shown redacted", urls)
 	}
-}
-
-type response struct {
-	code int
-	body string
-}
-
-func httpGet(t *testing.T, url string) response {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return response{resp.StatusCode, string(b)}
 }
 
 // TestHostileEchoesReachNoSink: servers that echo the key wherever a

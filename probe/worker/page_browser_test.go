@@ -172,7 +172,7 @@ func TestStatusPageInChromiumFollowsAnEdgeOutage(t *testing.T) {
 		"LLMPROBE_GEMINI_BASE_URL":    gfe.BaseURL("gemini"),
 		"OPENAI_API_KEY":              fakeKey, "ANTHROPIC_API_KEY": fakeKey, "GEMINI_API_KEY": fakeKey,
 	})
-	testkit.Eventually(t, "/readyz", func() bool { code, _ := get(t, w.url+"/readyz"); return code == 200 })
+	testkit.Eventually(t, "/readyz", func() bool { code, _ := testkit.Get(t, w.url+"/readyz"); return code == 200 })
 
 	ctx := browser(t, bin)
 	shots := *screenshotDir
@@ -238,7 +238,7 @@ func TestStatusPageInChromiumFollowsAnEdgeOutage(t *testing.T) {
 	}
 
 	// /api/status, the same report, matches its schema.
-	_, body := get(t, w.url+"/api/status")
+	_, body := testkit.Get(t, w.url+"/api/status")
 	c := jsonschema.NewCompiler()
 	c.AssertFormat()
 	sch, err := c.Compile(statusSchema)

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -94,20 +93,9 @@ func (w *runningWorker) stop(t *testing.T) error {
 	}
 }
 
-func get(t *testing.T, url string) (int, string) {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
-
 func scrape(t *testing.T, url string) map[string]*model.Sample {
 	t.Helper()
-	_, body := get(t, url+"/metrics")
+	_, body := testkit.Get(t, url+"/metrics")
 	parser := expfmt.NewTextParser(model.UTF8Validation)
 	fams, err := parser.TextToMetricFamilies(strings.NewReader(body))
 	if err != nil {
@@ -170,7 +158,7 @@ func TestRunProbesServesMetricsStatusAndBacksOff(t *testing.T) {
 		"OPENAI_API_KEY":              fakeKey, "ANTHROPIC_API_KEY": fakeKey, "GEMINI_API_KEY": fakeKey,
 		"LLMPROBE_CONTROL_TARGETS": "local=" + control.URL,
 	})
-	testkit.Eventually(t, "/readyz", func() bool { code, _ := get(t, w.url+"/readyz"); return code == 200 })
+	testkit.Eventually(t, "/readyz", func() bool { code, _ := testkit.Get(t, w.url+"/readyz"); return code == 200 })
 	testkit.Eventually(t, "a back-off skip of anthropic chat", func() bool {
 		return value(scrape(t, w.url), probe.MetricProbesSkipped, map[string]string{"provider": "anthropic", "check": "chat", "reason": "backoff"}) >= 1
 	})
@@ -210,7 +198,7 @@ func TestRunProbesServesMetricsStatusAndBacksOff(t *testing.T) {
 		t.Errorf("openai check_success %v, want 0", got)
 	}
 
-	_, body := get(t, w.url+"/api/status")
+	_, body := testkit.Get(t, w.url+"/api/status")
 	var rep worker.StatusReport
 	if err := json.Unmarshal([]byte(body), &rep); err != nil {
 		t.Fatal(err)
@@ -225,7 +213,7 @@ func TestRunProbesServesMetricsStatusAndBacksOff(t *testing.T) {
 	if states["openai/chat"] != probe.OutcomeEdgeError || states["gemini/chat"] != probe.OutcomeSuccess || len(rep.Checks) != 9 || !rep.Ready {
 		t.Errorf("status %v ready %v", states, rep.Ready)
 	}
-	_, metricsBody := get(t, w.url+"/metrics")
+	_, metricsBody := testkit.Get(t, w.url+"/metrics")
 	if err := w.stop(t); err != nil {
 		t.Fatalf("shutdown: %v", err)
 	}

@@ -122,11 +122,11 @@ func Run(ctx context.Context, f Options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return &worker.ConfigError{Err: err}
 	}
-	if f.Speed <= 0 {
-		return configErrorf("--speed: must be positive, got %v", f.Speed)
+	if !(f.Speed > 0 && f.Speed <= 10000) {
+		return configErrorf("--speed: %v is outside (0, 10000]", f.Speed)
 	}
-	if f.Interval < 100*time.Millisecond {
-		return configErrorf("--interval: at least 100ms, got %s", f.Interval)
+	if f.Interval < 100*time.Millisecond || f.Interval > time.Hour {
+		return configErrorf("--interval: %s is outside 100ms to 1h", f.Interval)
 	}
 	host, portText, err := net.SplitHostPort(f.Listen)
 	if err != nil {

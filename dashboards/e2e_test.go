@@ -25,7 +25,7 @@ import (
 	"github.com/llmprobe/llmprobe/slo"
 )
 
-const e2eKey = "e2e-key"
+const e2eKey = "e2e-test-key"
 
 // buildWorker builds the llmprobe binary once for the test.
 func buildWorker(t *testing.T) string {
@@ -99,6 +99,8 @@ func startWorkerProcess(t *testing.T, bin string, env map[string]string) string 
 	case a := <-addr:
 		return a
 	case <-exited:
+		logMu.Lock()
+		defer logMu.Unlock()
 		t.Fatalf("worker exited before it listened:\n%s", logs.String())
 	case <-time.After(time.Minute): // only catches a hang
 		t.Fatal("worker did not log its address within a minute")

@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 func TestFailuresAPhaseCannotTell(t *testing.T) {
@@ -97,5 +99,26 @@ func TestParseBaseURLNeverEchoesItsSecrets(t *testing.T) {
 		if err == nil || strings.Contains(err.Error(), "hunter2") {
 			t.Errorf("ParseBaseURL(%q) = %v: want an error without the secret", in, err)
 		}
+	}
+}
+
+// stuckSigner never returns: a token endpoint or metadata server that
+// does not answer, behind a client that ignores the context.
+type stuckSigner struct{ release chan struct{} }
+
+func (s stuckSigner) Sign(context.Context, *http.Request, []byte) ([]Secret, error) {
+	<-s.release
+	return nil, nil
+}
+
+func TestAStuckSignerEndsWithTheProbesTimeout(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	p, _ := LookupProvider("vertex")
+	p.Project, p.Region = "acme", "us-central1"
+	c := Check{Provider: p, Kind: KindChat, Model: "gemini-2.5-flash-lite", BaseURL: "http://127.0.0.1:1", Signer: stuckSigner{release}, Timeout: time.Second}
+	res := probeWithin(t, c)
+	if res.Outcome != OutcomeProbeError || res.Reason != ReasonAuth || !strings.Contains(res.Error, "no credentials before the probe's timeout") {
+		t.Fatalf("got %s/%s %q", res.Outcome, res.Reason, res.Error)
 	}
 }

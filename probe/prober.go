@@ -134,6 +134,7 @@ func (p *Prober) exchange(parent context.Context, c Check, obs *Observation, res
 		// exchange phases starts.
 		secrets, err = sign(ctx, c.Signer, req, out.body)
 		if err != nil {
+			res.Canceled = parent.Err() != nil
 			obs.Failure, obs.Detail = FailureCredentials, Scrub(ErrorText(err), secrets...)
 			return secrets
 		}

@@ -190,10 +190,12 @@ func transportVerdict(f Failure) (Outcome, Reason) {
 	case FailureCredentials:
 		return OutcomeProbeError, ReasonAuth
 	case FailureBadResponse:
-		// The edge carried the exchange (TCP, TLS, bytes relayed); a CDN
-		// neither writes megabyte headers, endless 1xx or unasked 101s nor
-		// lets an origin's through unchecked without being that origin:
-		// the answer is the origin's, and it is not a valid one.
+		// The edge did its part: TCP and TLS held and bytes came back. No
+		// CDN writes megabyte headers, endless 1xx or unasked 101s, and the
+		// CDNs cap what an origin may send through them, so such an answer
+		// comes from the origin (or from a server with no CDN in front),
+		// and it is not a valid one: an invalid response, as a 2xx in no
+		// schema is. Not edge_error/connection_reset: nothing was reset.
 		return OutcomeOriginError, ReasonInvalidResponse
 	case FailureLocalResources:
 		return OutcomeProbeError, ReasonProbeInternal

@@ -155,8 +155,8 @@ const maxListed = 10
 func UnknownCheckVariables() error { return unknownVariables(CheckVariables...) }
 
 // unknownVariables rejects LLMPROBE_* variables that nothing reads, so a
-// typo (LLMPROBE_INTERVALL) is an error and not a silent default. also are
-// further variables the caller reads.
+// typo (LLMPROBE_INTERVALL) is an error and not a silent default. The
+// names in also are further variables the caller reads.
 func unknownVariables(also ...string) error {
 	known := map[string]bool{probe.EnvCustomProviders: true, probe.EnvAzureResource: true, probe.EnvAzureAPIVersion: true,
 		probe.EnvVertexProject: true, probe.EnvVertexLocation: true, probe.EnvCAFile: true}

@@ -175,7 +175,7 @@ func Run(ctx context.Context, f Options, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		cfg := worker.Settings{Region: region, Interval: f.Interval, Timeout: f.Interval * 8 / 10, Concurrency: 64, History: 60,
+		cfg := worker.Settings{Region: region, Interval: f.Interval, Timeout: demoProbeTimeout, Concurrency: 64, History: 60,
 			ControlTargets: targets, ShutdownTimeout: 5 * time.Second}
 		var checks []probe.Check
 		for _, dp := range demoProviders {
@@ -238,6 +238,14 @@ func Run(ctx context.Context, f Options, stdout, stderr io.Writer) error {
 func hostPort(u string) string {
 	return strings.TrimPrefix(strings.TrimPrefix(u, "http://"), "https://")
 }
+
+// demoProbeTimeout bounds one probe of the demo's workers. No scenario
+// waits for a timeout (faults answer at once, a cut link refuses), so it
+// is roomy and independent of the compressed interval: a probe a loaded
+// machine slows down is still a probe of what the scenario does, never a
+// timeout it did not script. A probe that overruns its slot skips the
+// next one (the scheduler never overlaps a check with itself).
+const demoProbeTimeout = 30 * time.Second
 
 // scaled turns incident time into replay time, never shorter than min.
 func scaled(d time.Duration, speed float64, min time.Duration) time.Duration {

@@ -190,6 +190,12 @@ func TestDashboardQueriesAgainstARealPrometheus(t *testing.T) {
 			t.Fatalf("%s did not fire within 90s", alert)
 		}
 	}
+	// The slowness baseline ends a degraded window before now: it has data
+	// once the workers have run that long.
+	baseline := slo.RecordName(slo.LevelProviderCheckPhaseRegion, slo.MetricPhaseP95, slo.OperationSeconds+slo.FormatDuration(time.Duration(spec.Degraded.Baseline)))
+	if _, ok := prom.WaitFor(t, baseline, 90*time.Second, func(v model.Vector) bool { return len(v) > 0 }); !ok {
+		t.Fatalf("%s was not recorded within 90s", baseline)
+	}
 
 	o := Options{Spec: spec, Profile: profile}
 	dashboards := parsed(t, o)

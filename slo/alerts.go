@@ -334,7 +334,7 @@ func (b *builder) misconfigured() Rule {
 		Labels: map[string]string{LabelSeverity: SeverityTicket},
 		Annotations: b.annotations(AlertMisconfigured,
 			fmt.Sprintf("{{ $labels.provider }} {{ $labels.check }} from {{ $labels.region }}: probe_error {{ $labels.reason }} for more than %s", FormatDuration(forDur)),
-			"The probe itself fails, not the provider: {{ $labels.reason }} (auth: the key was rejected; quota or budget_exhausted: the account or the probe's budget is spent; model_not_found or bad_request: the model or its parameters need changing; no_api_key: the key variable is empty; blocked_location: the provider does not serve this region). These probes do not count against the provider's SLO, so the check measures nothing until it is fixed.",
+			"The probe itself fails, not the provider: {{ $labels.reason }} (auth: the key was rejected; quota or budget_exhausted: the account or the probe's budget is spent; model_not_found or bad_request: the model or its parameters need changing; output_limit: raise LLMPROBE_<ID>_MAX_TOKENS for a model that reasons first; no_api_key: the key variable is empty; blocked_location: the provider does not serve this region). These probes do not count against the provider's SLO, so the check measures nothing until it is fixed.",
 			DashboardURL(b.spec.Links.Grafana, DashboardProvider, "var-provider={{ $labels.provider }}&var-check={{ $labels.check }}&var-region={{ $labels.region }}"),
 		),
 	}

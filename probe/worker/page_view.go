@@ -143,6 +143,7 @@ var edgeNames = map[string]string{
 	probe.EdgeFastly:     "Fastly",
 	probe.EdgeAkamai:     "Akamai",
 	probe.EdgeAzure:      "Azure Front Door",
+	probe.EdgeEdgeOne:    "Tencent EdgeOne",
 }
 
 var meanings = func() map[probe.Reason]string {

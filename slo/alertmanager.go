@@ -20,15 +20,22 @@ global:
   resolve_timeout: [[ .ResolveTimeout ]]
 route:
   receiver: [[ .Ticket ]]
-  # One notification per alert, provider and layer. edge and region group
-  # the alerts that have no provider (shared-edge, regional, worker down).
-  group_by: [alertname, provider, layer, edge, region]
+  # One notification group per provider and layer: the fast page and the
+  # error-budget page of one outage are one incident, whichever fires or
+  # resolves first (a receiver such as PagerDuty keys its incident on the
+  # group). edge and region group the alerts that have no provider
+  # (shared-edge, regional, worker down).
+  group_by: [provider, layer, edge, region]
   group_wait: [[ .GroupWait ]]
   group_interval: [[ .GroupInterval ]]
   repeat_interval: [[ .RepeatInterval ]]
   routes:
     - matchers: ['[[ .SeverityLabel ]]="[[ .SeverityPage ]]"']
       receiver: [[ .Page ]]
+      # A page's evidence is in when it fires (failed probes from several
+      # regions): the wait only gathers the other checks of the provider
+      # that fire in the same evaluations.
+      group_wait: [[ .PageGroupWait ]]
       repeat_interval: [[ .PageRepeatInterval ]]
       routes:
         # A provider's edge-layer page waits longer for its first
@@ -103,7 +110,8 @@ func alertmanagerConfig(s Spec, p Profile) ([]byte, error) {
 		"Page":           ReceiverPage,
 		"Ticket":         ReceiverTicket,
 		"ResolveTimeout": d(5 * time.Minute),
-		"GroupWait":      FormatDuration(pageGroupWait(p)),
+		"GroupWait":      d(30 * time.Second),
+		"PageGroupWait":  FormatDuration(PageGroupWait(p)),
 		// A probe interval and a few evaluations more than GroupWait; never
 		// under 5s, so the test profile's 1s evaluations fit too.
 		"EdgePageGroupWait":    FormatDuration(EdgeGroupWait(p)),

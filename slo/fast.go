@@ -26,9 +26,19 @@ func (b *builder) fastGroup() RuleGroup {
 	byRegion := byProviderCheckRegion
 	g := RuleGroup{Name: GroupFast, Interval: FormatDuration(b.fastInterval())}
 	for _, o := range failureOutcomes() {
+		expr := measured(byRegion, rng, string(o))
+		if o == probe.OutcomeOriginError {
+			// A probe skipped while the check backs off after the
+			// provider's 429 or 529 is that failure repeated: the check
+			// still fails, the probe is only being polite. Without it an
+			// overload would page, resolve as the probes back off, and page
+			// again.
+			skipped := increase(byRegion, promql.Sel(probe.MetricProbesSkipped, promql.Eq(probe.LabelSkipReason, probe.SkipReasonBackoff)), rng)
+			expr = promql.Lines(promql.Block(expr), "+ on ("+byRegion+")", promql.Block(skipped, "or on ("+byRegion+")", "0 * "+promql.Block(expr)))
+		}
 		g.Rules = append(g.Rules, Rule{
 			Record: b.fastName(LevelProviderCheckLayerRegion),
-			Expr:   measured(byRegion, rng, string(o)),
+			Expr:   expr,
 			Labels: map[string]string{LabelLayer: o.Layer()},
 		})
 	}
@@ -100,13 +110,16 @@ func (b *builder) fastDown(layerMatchers ...string) string {
 }
 
 // providerDown pages when a provider check fails now from enough regions.
-// Edge-layer pages carry the edge label (the CDN in front of the provider),
-// so that a shared-edge incident on that CDN inhibits them; the others do
-// not. A region whose own network is down is never counted.
+// Its pages carry the edge label (the CDN in front of the provider): a
+// shared-edge incident on that CDN inhibits the edge-layer ones, and
+// Alertmanager groups a provider's fast and error-budget pages by it. A
+// region whose own network is down is never counted.
 func (b *builder) providerDown() Rule {
-	edge := promql.Eq(LabelLayer, probe.OutcomeEdgeError.Layer())
-	notEdge := promql.Ne(LabelLayer, probe.OutcomeEdgeError.Layer())
 	w := b.spec.FastWindow()
+	keep := ""
+	if k := time.Duration(b.spec.ProviderDown.KeepFiringFor); k > 0 {
+		keep = b.profile.Range(k)
+	}
 	reasons := listTemplate(
 		"sort_desc(sum by (reason) (increase("+promql.Sel(probe.MetricProbesTotal, "provider=%q", "check=%q", "outcome=%q")+"["+FormatDuration(w)+"])) > 0)",
 		`$labels.provider $labels.check (printf "%s_error" $labels.layer)`, `{{ $s.Labels.reason }} {{ $s.Value | printf "%.0f" }}`, "no reason recorded")
@@ -114,13 +127,10 @@ func (b *builder) providerDown() Rule {
 		promql.Sel(b.fastName(LevelProviderCheckLayerRegion), "provider=%q", "check=%q", "layer=%q")+" > 0",
 		"$labels.provider $labels.check $labels.layer", "{{ $s.Labels.region }}", "no region", probe.LabelRegion)
 	return Rule{
-		Alert: AlertProviderDown,
-		Expr: promql.Lines(
-			withEdge(promql.Block(b.fastDown(edge))),
-			"or",
-			promql.Block(b.fastDown(notEdge)),
-		),
-		Labels: map[string]string{LabelSeverity: SeverityPage},
+		Alert:         AlertProviderDown,
+		Expr:          withEdge(promql.Block(b.fastDown())),
+		Labels:        map[string]string{LabelSeverity: SeverityPage},
+		KeepFiringFor: keep,
 		Annotations: b.annotations(AlertProviderDown,
 			fmt.Sprintf("{{ $labels.provider }} {{ $labels.check }} is failing now at the {{ $labels.layer }}{{ with $labels.edge }} ({{ . }}){{ end }}: %s, from %s", reasons, regions),
 			fmt.Sprintf("{{ $value | printf \"%%.0f\" }} probes of {{ $labels.provider }} {{ $labels.check }} failed at the {{ $labels.layer }} layer (%s) in the last %s, from at least %d regions whose own network is up (at least %d failed probes each, %d together). This pages at once, beside the slower error-budget alerts, whose page for the same provider, check and layer it inhibits. %s",

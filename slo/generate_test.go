@@ -226,11 +226,9 @@ func TestAlertsCarryTheContractLabels(t *testing.T) {
 				t.Errorf("%s: labels %v", r.Alert, r.Labels)
 			}
 		case AlertProviderDown:
-			// provider, check and layer come from the expression; edge only
-			// on the edge layer's branch.
-			if sev != SeverityPage || !strings.Contains(r.Expr, `{layer="edge"}`) || !strings.Contains(r.Expr, `{layer!="edge"}`) ||
-				strings.Count(r.Expr, "group_left (edge)") != 1 || !strings.Contains(r.Expr, "unless on (region)") {
-				t.Errorf("%s: labels %v or expression do not give layer, the edge's edge and the network-down exclusion", r.Alert, r.Labels)
+			// provider, check, layer and edge come from the expression.
+			if sev != SeverityPage || !strings.Contains(r.Expr, "group_right") || strings.Count(r.Expr, "group_left (edge)") != 1 || !strings.Contains(r.Expr, "unless on (region)") {
+				t.Errorf("%s: labels %v or expression do not give layer, edge and the network-down exclusion", r.Alert, r.Labels)
 			}
 			if !strings.Contains(r.Annotations[AnnotationSummary], "Labels.reason") || !strings.Contains(r.Annotations[AnnotationSummary], "Labels.region") {
 				t.Errorf("%s: summary does not name the reasons and the regions", r.Alert)

@@ -103,7 +103,7 @@ func (t PageTime) Total() time.Duration { return t.Fires + t.GroupWait }
 // availability objective, after long healthy history: the sooner of the
 // fast page and the burn-rate page.
 func (s Spec) TimeToPage(p Profile, objective, errorRate float64) PageTime {
-	t := PageTime{ErrorRate: errorRate, GroupWait: pageGroupWait(p)}
+	t := PageTime{ErrorRate: errorRate, GroupWait: PageGroupWait(p)}
 	fast, fastOK := s.fastFires(p, errorRate)
 	burn, burnOK := s.burnFires(p, objective, errorRate)
 	switch {
@@ -252,8 +252,10 @@ func (s Spec) burnFires(p Profile, objective, errorRate float64) (time.Duration,
 	return best + time.Duration(s.ProbeInterval) + time.Duration(s.ScrapeInterval) + 2*evalRecording, true
 }
 
-// pageGroupWait is the Alertmanager group_wait of an origin-layer page.
-func pageGroupWait(p Profile) time.Duration { return p.ScaleAtLeast(30*time.Second, time.Second) }
+// PageGroupWait is the Alertmanager group_wait of a page that is not a
+// provider's edge-layer page: short, so that a total outage seen from 30s
+// probes reaches the receiver within two minutes at worst.
+func PageGroupWait(p Profile) time.Duration { return p.ScaleAtLeast(10*time.Second, time.Second) }
 
 // EdgeGroupWait is the group_wait of a provider's edge-layer page: long
 // enough for a shared-edge incident on the same CDN to fire and inhibit it.
@@ -265,7 +267,7 @@ func EdgeGroupWait(p Profile) time.Duration { return p.ScaleAtLeast(90*time.Seco
 func (s Spec) PagingReport(p Profile) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "time to page, worst case (every region's probes failing; probe every %s from %d regions, scrape every %s, fast rules every %s; an edge-layer page waits %s instead of %s in Alertmanager):\n",
-		s.ProbeInterval, s.Regions, s.ScrapeInterval, FormatDuration(p.ScaleAtLeast(time.Duration(s.ProviderDown.EvaluationInterval), time.Second)), FormatDuration(EdgeGroupWait(p)), FormatDuration(pageGroupWait(p)))
+		s.ProbeInterval, s.Regions, s.ScrapeInterval, FormatDuration(p.ScaleAtLeast(time.Duration(s.ProviderDown.EvaluationInterval), time.Second)), FormatDuration(EdgeGroupWait(p)), FormatDuration(PageGroupWait(p)))
 	objectives := map[float64][]string{}
 	for _, o := range s.SLOs() {
 		if o.SLI != SLOAvailability {

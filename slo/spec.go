@@ -71,6 +71,11 @@ type ProviderDown struct {
 	// window and evaluates the fast alerts (scaled by the profile, at least
 	// 1s).
 	EvaluationInterval Duration `yaml:"evaluationInterval"`
+	// KeepFiringFor keeps the page firing this long after the condition
+	// stops (scaled by the profile): an intermittent outage whose failures
+	// dip below the minimum for a moment, or whose checks back off after
+	// 429/529, pages once rather than page, resolve and page again.
+	KeepFiringFor Duration `yaml:"keepFiringFor"`
 }
 
 // Degraded configures LLMProbeDegraded: a check whose time to first byte
@@ -156,7 +161,7 @@ func DefaultSpec(p Profile) Spec {
 			// a 30% error rate after seven, while 2% of probes failing at
 			// random pages by chance well under once a month (PagingFigures).
 			Window: 8, MinFailedProbes: 6, MinRegionFailedProbes: 2,
-			EvaluationInterval: Duration(15 * time.Second),
+			EvaluationInterval: Duration(15 * time.Second), KeepFiringFor: Duration(3 * time.Minute),
 		},
 		Degraded: Degraded{
 			Window: Duration(10 * time.Minute), Baseline: Duration(24 * time.Hour),
@@ -321,6 +326,9 @@ func (s Spec) validate() []fieldError {
 	}
 	if pd.EvaluationInterval <= 0 {
 		add("providerDown.evaluationInterval", "must be longer than zero")
+	}
+	if pd.KeepFiringFor < 0 || time.Duration(pd.KeepFiringFor) > time.Hour {
+		add("providerDown.keepFiringFor", "%s: want 0 to 1h", pd.KeepFiringFor)
 	}
 	dg := s.Degraded
 	if dg.Window <= 0 {

@@ -118,14 +118,11 @@ func datasource() common.DataSourceRef {
 // ref is a template variable as a query uses it.
 func ref(name string) string { return "$" + name }
 
-// quantile writes histogram_quantile over the rate of a classic histogram's
-// buckets, grouped by labels (le is added).
+// quantile writes histogram_quantile over the rate of a histogram, by
+// labels: native where the Prometheus stores it, else classic
+// (promql.HistogramQuantile).
 func quantile(q float64, histogram string, filter []string, labels string) string {
-	group := "le"
-	if labels != "" {
-		group = labels + ", le"
-	}
-	return fmt.Sprintf("histogram_quantile(%s, %s)", promql.Num(q), promql.SumBy(group, promql.Rate(promql.Sel(histogram+"_bucket", filter...), rateInterval)))
+	return promql.HistogramQuantile(promql.Num(q), labels, histogram, filter, rateInterval)
 }
 
 // Grafana's interval variables.
@@ -221,7 +218,8 @@ func tableQuery(expr string) *query {
 	return prometheus.NewDataqueryBuilder().Expr(expr).Instant().Format(prometheus.PromQueryFormatTable).EditorMode(prometheus.QueryEditorModeCode)
 }
 
-// heatmapQuery reads a classic histogram's buckets for a heatmap panel.
+// heatmapQuery reads a histogram's buckets for a heatmap panel
+// (promql.HistogramIncrease: classic buckets by le, or a native histogram).
 func heatmapQuery(expr string) *query {
 	return prometheus.NewDataqueryBuilder().Expr(expr).LegendFormat("{{le}}").Range().Format(prometheus.PromQueryFormatHeatmap).EditorMode(prometheus.QueryEditorModeCode)
 }

@@ -170,8 +170,9 @@ func TestEveryQueryParsesAsPromQL(t *testing.T) {
 	}
 }
 
-// histograms are the worker's classic histograms: queries read their
-// _bucket, _count and _sum series, never the bare name.
+// histograms are the worker's histograms: queries read their classic
+// _bucket, _count and _sum series, or the bare name, the native histogram
+// a Prometheus 3 scraping protobuf stores.
 var histograms = []string{probe.MetricProbeDuration, probe.MetricPhaseDuration, probe.MetricEdgeOverhead, probe.MetricScheduleLateness}
 
 // exportedSeries maps every series name the worker exports to its labels
@@ -203,6 +204,7 @@ func exportedSeries() map[string][]string {
 		probe.MetricScheduleLateness: {},
 	}
 	for _, h := range histograms {
+		m[h] = hist[h]
 		m[h+"_bucket"] = append(slices.Clone(hist[h]), "le")
 		m[h+"_count"] = hist[h]
 		m[h+"_sum"] = hist[h]

@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/llmprobe/llmprobe/internal/testkit"
+	"github.com/llmprobe/llmprobe/probe"
 	"github.com/llmprobe/llmprobe/probe/providertest"
 	"github.com/llmprobe/llmprobe/slo"
 )
@@ -114,17 +115,22 @@ func tailString(s string, n int) string {
 }
 
 // TestDashboardQueriesAgainstARealPrometheus runs every query of every
-// dashboard through a real Prometheus that evaluates the generated rules
-// (test profile) over two regional workers probing faulty fakes: Gemini's
-// origin fails from both regions (an availability page), OpenAI fails at
-// the Cloudflare edge from us-east only (a regional failure), Anthropic is
-// healthy. Every query must be valid, and every one
-// not listed in mayBeEmpty must return data for at least one provider.
+// dashboard through real Prometheus 3 servers that evaluate the generated
+// rules (test profile) over two regional workers probing faulty fakes:
+// Gemini's origin fails from both regions (an availability page), OpenAI
+// fails at the Cloudflare edge from us-east only (a regional failure),
+// Anthropic is healthy. One Prometheus stores the workers' histograms as
+// classic series (text scrape), the other as native histograms only
+// (protobuf scrape, scrape_native_histograms): a user may have either.
+// Every query must be valid on both, and every one not listed in
+// mayBeEmpty must return data for at least one provider on both. The
+// workers trace their probes, and the duration observations reach both
+// Prometheus servers as exemplars carrying the trace ID.
 func TestDashboardQueriesAgainstARealPrometheus(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end: starts Prometheus and two workers")
 	}
-	testkit.Binary(t, []string{"prometheus"}, "prometheus")
+	testkit.Prometheus3Tool(t, "prometheus")
 	bin := buildWorker(t)
 
 	profile := slo.TestProfile()
@@ -164,6 +170,13 @@ func TestDashboardQueriesAgainstARealPrometheus(t *testing.T) {
 	gfe.Inject("gemini", providertest.Fault{Kind: providertest.Origin503})
 	control := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }))
 	t.Cleanup(control.Close)
+	// A trace collector that accepts every span (OTLP over HTTP), so the
+	// workers trace their probes and put the trace IDs on exemplars.
+	collector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/x-protobuf")
+	}))
+	t.Cleanup(collector.Close)
 
 	var targets []string
 	for region, cf := range map[string]*providertest.Server{"eu-west": cfEU, "us-east": cfUS} {
@@ -176,18 +189,61 @@ func TestDashboardQueriesAgainstARealPrometheus(t *testing.T) {
 			"LLMPROBE_ANTHROPIC_BASE_URL": cf.BaseURL("anthropic"),
 			"LLMPROBE_GEMINI_BASE_URL":    gfe.BaseURL("gemini"),
 			"OPENAI_API_KEY":              e2eKey, "ANTHROPIC_API_KEY": e2eKey, "GEMINI_API_KEY": e2eKey,
+			"OTEL_EXPORTER_OTLP_ENDPOINT": collector.URL, "OTEL_BSP_SCHEDULE_DELAY": "200",
 		}))
 	}
 	sort.Strings(targets)
-	prom := testkit.StartPrometheus(t, testkit.PrometheusOptions{ScrapeTargets: targets, ScrapeInterval: time.Second, RuleFiles: ruleFiles})
+	type kind struct {
+		name   string
+		scrape []string
+		// has and hasNot are histogram series this kind must and must not store.
+		has, hasNot string
+		prom        *testkit.Prometheus
+	}
+	kinds := []*kind{
+		{name: "classic histograms", scrape: []string{"scrape_protocols: [OpenMetricsText1.0.0, PrometheusText0.0.4]"},
+			has: probe.MetricProbeDuration + "_bucket", hasNot: probe.MetricProbeDuration},
+		{name: "native histograms", scrape: []string{"scrape_protocols: [PrometheusProto]", "scrape_native_histograms: true", "always_scrape_classic_histograms: false"},
+			has: probe.MetricProbeDuration, hasNot: probe.MetricProbeDuration + "_bucket"},
+	}
+	// Both scrape the same workers from the start.
+	for _, k := range kinds {
+		k.prom = testkit.StartPrometheus(t, testkit.PrometheusOptions{ScrapeTargets: targets, ScrapeInterval: time.Second,
+			ScrapeSettings: k.scrape, RuleFiles: ruleFiles, ExtraArgs: []string{"--enable-feature=exemplar-storage"}})
+	}
+	for _, kind := range kinds {
+		prom := kind.prom
+		t.Run(kind.name, func(t *testing.T) {
+			if v, ok := prom.WaitFor(t, "count("+kind.has+")", 30*time.Second, func(v model.Vector) bool { return len(v) == 1 }); !ok {
+				t.Fatalf("%s stores no %s: %v", kind.name, kind.has, v)
+			}
+			if v, _ := prom.WaitFor(t, "count("+kind.hasNot+")", 0, func(model.Vector) bool { return true }); len(v) > 0 {
+				t.Fatalf("%s stores %s too: the test would not tell the kinds apart", kind.name, kind.hasNot)
+			}
+			// The latency SLI is measured from either kind: anthropic's
+			// chat probes all finish well within the threshold.
+			sli := slo.RatioName(slo.LevelProviderCheck, slo.MetricSLILatency, 5*time.Minute) + `{provider="anthropic",check="chat"}`
+			if v, ok := prom.WaitFor(t, sli, time.Minute, func(v model.Vector) bool { return len(v) == 1 && v[0].Value == 1 }); !ok {
+				t.Errorf("%s = %v, want 1", sli, v)
+			}
+			checkDashboardQueries(t, prom, spec, profile)
+			checkExemplars(t, prom)
+		})
+	}
+}
+
+// checkDashboardQueries waits for the incident's alerts, then runs every
+// dashboard query and checks what the key panels show.
+func checkDashboardQueries(t *testing.T, prom *testkit.Prometheus, spec slo.Spec, profile slo.Profile) {
+	t.Helper()
 	api := prom.API()
 
 	// The incident pages and the regional failure is seen before the
 	// dashboards are read.
 	for _, alert := range []string{slo.AlertErrorBudgetBurn, slo.AlertRegionalFailure} {
 		expr := fmt.Sprintf(`ALERTS{alertname=%q, alertstate="firing"}`, alert)
-		if _, ok := prom.WaitFor(t, expr, 90*time.Second, func(v model.Vector) bool { return len(v) > 0 }); !ok {
-			t.Fatalf("%s did not fire within 90s", alert)
+		if _, ok := prom.WaitFor(t, expr, 2*time.Minute, func(v model.Vector) bool { return len(v) > 0 }); !ok {
+			t.Fatalf("%s did not fire within two minutes", alert)
 		}
 	}
 
@@ -286,6 +342,33 @@ func TestDashboardQueriesAgainstARealPrometheus(t *testing.T) {
 		}
 	}
 }
+
+// checkExemplars finds exemplars of the probe duration histogram that
+// carry a trace ID (32 hex digits) of the workers' spans.
+func checkExemplars(t *testing.T, prom *testkit.Prometheus) {
+	t.Helper()
+	var got []v1.ExemplarQueryResult
+	testkit.Eventually(t, "exemplars of "+probe.MetricProbeDuration, func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		var err error
+		got, err = prom.API().QueryExemplars(ctx, probe.MetricProbeDuration+`{outcome="success"}`+" or "+probe.MetricProbeDuration+`_bucket{outcome="success"}`, time.Now().Add(-time.Hour), time.Now())
+		if err != nil {
+			t.Fatalf("query exemplars: %v", err)
+		}
+		return len(got) > 0
+	})
+	for _, series := range got {
+		for _, e := range series.Exemplars {
+			id := string(e.Labels[model.LabelName(probe.ExemplarTraceIDLabel)])
+			if !reTraceID.MatchString(id) {
+				t.Errorf("exemplar of %v has %s=%q, want a trace ID", series.SeriesLabels, probe.ExemplarTraceIDLabel, id)
+			}
+		}
+	}
+}
+
+var reTraceID = regexp.MustCompile(`^[0-9a-f]{32}$`)
 
 func findQuery(ds []dashboardJSON, uid string, panel uint32) (panelQuery, bool) {
 	for _, q := range dashboardByUID(ds, uid).queries() {

@@ -164,7 +164,7 @@ const (
 	FileSLIRules       = "prometheus/rules/llmprobe-sli.rules.yml"
 	FileAlertRules     = "prometheus/rules/llmprobe-alerts.rules.yml"
 	FileAlertmanager   = "alertmanager/alertmanager.yml"
-	FilePrometheusRule = "kubernetes/base/prometheusrule.yaml"
+	FilePrometheusRule = "kubernetes/central/prometheusrule.yaml"
 )
 
 // PrometheusRuleName is the metadata.name of the generated PrometheusRule.

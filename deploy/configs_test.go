@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -101,6 +102,72 @@ func readYAML(t *testing.T, file string, v any) {
 func TestAlertmanagerConfigPassesAmtool(t *testing.T) {
 	amtool := testkit.Binary(t, []string{"amtool"}, "prometheus-alertmanager")
 	runTool(t, amtool, "check-config", "alertmanager/alertmanager.yml")
+}
+
+// existingAlertmanager stands for a user's own Alertmanager configuration,
+// with its own routes, inhibitions and receivers, into which the generated
+// subtree is merged as its header and the README say.
+const existingAlertmanager = `
+route:
+  receiver: team-default
+  group_by: [alertname]
+  routes:
+    - matchers: ['severity="page"']
+      receiver: team-pager
+inhibit_rules:
+  - source_matchers: ['alertname="ClusterDown"']
+    target_matchers: ['severity="page"']
+    equal: [cluster]
+receivers:
+  - name: team-default
+  - name: team-pager
+`
+
+// The Alertmanager subtree merges into an existing configuration: amtool
+// accepts the result, llmprobe's alerts take llmprobe's routes, and the
+// user's own alerts still take theirs.
+func TestAlertmanagerSubtreeMergesIntoAnExistingConfig(t *testing.T) {
+	amtool := testkit.Binary(t, []string{"amtool"}, "prometheus-alertmanager")
+	var cfg, subtree map[string]any
+	if err := yaml.Unmarshal([]byte(existingAlertmanager), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	readYAML(t, slo.FileAlertmanagerSubtree, &subtree)
+	if _, ok := subtree["global"]; ok || len(subtree) != 3 {
+		t.Fatalf("the subtree has keys %v, want only route, inhibit_rules and receivers", slices.Collect(maps.Keys(subtree)))
+	}
+	// The merge, as documented: the route first among the root's routes,
+	// inhibit rules and receivers appended.
+	root := cfg["route"].(map[string]any)
+	root["routes"] = append([]any{subtree["route"]}, root["routes"].([]any)...)
+	cfg["inhibit_rules"] = append(cfg["inhibit_rules"].([]any), subtree["inhibit_rules"].([]any)...)
+	cfg["receivers"] = append(cfg["receivers"].([]any), subtree["receivers"].([]any)...)
+	merged, err := yaml.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "alertmanager.yml")
+	if err := os.WriteFile(file, merged, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runTool(t, amtool, "check-config", file)
+	for _, c := range []struct {
+		labels []string
+		want   string
+	}{
+		{[]string{"alertname=" + slo.AlertErrorBudgetBurn, "severity=page", "provider=openai", "layer=origin"}, slo.ReceiverPage},
+		{[]string{"alertname=" + slo.AlertWorkerDown, "severity=ticket", "region=eu-west"}, slo.ReceiverTicket},
+		{[]string{"alertname=" + slo.AlertSharedEdgeIncident, "severity=page", "edge=cloudflare"}, slo.ReceiverPage},
+		// The user's own alerts are routed as before.
+		{[]string{"alertname=NodeDown", "severity=page"}, "team-pager"},
+		{[]string{"alertname=DiskFilling", "severity=ticket"}, "team-default"},
+	} {
+		out := strings.TrimSpace(runTool(t, amtool, append([]string{"config", "routes", "test", "--config.file=" + file}, c.labels...)...))
+		out = out[strings.LastIndex(out, "\n")+1:] // after amtool's warnings
+		if out != c.want {
+			t.Errorf("%v routes to %q, want %s", c.labels, out, c.want)
+		}
+	}
 }
 
 func TestComposeFileIsValid(t *testing.T) {

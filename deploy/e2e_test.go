@@ -115,7 +115,7 @@ func (tl *timeline) mark(what string, at time.Time) {
 
 // TestEndToEndIncidentsAlertAndResolve runs the pipeline on loopback with
 // the real tools: three regional workers (the built binary) probe the fake
-// providers; a real Prometheus scrapes them and evaluates the rules that
+// providers; a real Prometheus 3 scrapes them and evaluates the rules that
 // `llmprobe generate --profile test` writes; a real Alertmanager routes the
 // alerts to a webhook inside the test. A shared Cloudflare incident must
 // arrive as one LLMProbeSharedEdgeIncident (the per-provider edge pages
@@ -125,7 +125,7 @@ func TestEndToEndIncidentsAlertAndResolve(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end to end: about two minutes")
 	}
-	testkit.Binary(t, []string{"prometheus"}, "prometheus")
+	testkit.Prometheus3Tool(t, "prometheus")
 	testkit.Binary(t, []string{"prometheus-alertmanager", "alertmanager"}, "prometheus-alertmanager")
 	bin := buildBinary(t)
 	hook := testkit.NewWebhook(t)

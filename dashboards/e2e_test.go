@@ -170,13 +170,7 @@ func TestDashboardQueriesAgainstARealPrometheus(t *testing.T) {
 	gfe.Inject("gemini", providertest.Fault{Kind: providertest.Origin503})
 	control := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }))
 	t.Cleanup(control.Close)
-	// A trace collector that accepts every span (OTLP over HTTP), so the
-	// workers trace their probes and put the trace IDs on exemplars.
-	collector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
-		w.Header().Set("Content-Type", "application/x-protobuf")
-	}))
-	t.Cleanup(collector.Close)
+	collector := testkit.TraceCollector(t) // the workers trace their probes: exemplars
 
 	var targets []string
 	for region, cf := range map[string]*providertest.Server{"eu-west": cfEU, "us-east": cfUS} {
@@ -189,7 +183,7 @@ func TestDashboardQueriesAgainstARealPrometheus(t *testing.T) {
 			"LLMPROBE_ANTHROPIC_BASE_URL": cf.BaseURL("anthropic"),
 			"LLMPROBE_GEMINI_BASE_URL":    gfe.BaseURL("gemini"),
 			"OPENAI_API_KEY":              e2eKey, "ANTHROPIC_API_KEY": e2eKey, "GEMINI_API_KEY": e2eKey,
-			"OTEL_EXPORTER_OTLP_ENDPOINT": collector.URL, "OTEL_BSP_SCHEDULE_DELAY": "200",
+			"OTEL_EXPORTER_OTLP_ENDPOINT": collector, "OTEL_BSP_SCHEDULE_DELAY": "200",
 		}))
 	}
 	sort.Strings(targets)
@@ -227,7 +221,7 @@ func TestDashboardQueriesAgainstARealPrometheus(t *testing.T) {
 				t.Errorf("%s = %v, want 1", sli, v)
 			}
 			checkDashboardQueries(t, prom, spec, profile)
-			checkExemplars(t, prom)
+			prom.CheckTraceExemplars(t, `{__name__=~"`+probe.MetricProbeDuration+`(_bucket)?",outcome="success"}`, probe.ExemplarTraceIDLabel)
 		})
 	}
 }
@@ -342,33 +336,6 @@ func checkDashboardQueries(t *testing.T, prom *testkit.Prometheus, spec slo.Spec
 		}
 	}
 }
-
-// checkExemplars finds exemplars of the probe duration histogram that
-// carry a trace ID (32 hex digits) of the workers' spans.
-func checkExemplars(t *testing.T, prom *testkit.Prometheus) {
-	t.Helper()
-	var got []v1.ExemplarQueryResult
-	testkit.Eventually(t, "exemplars of "+probe.MetricProbeDuration, func() bool {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		var err error
-		got, err = prom.API().QueryExemplars(ctx, probe.MetricProbeDuration+`{outcome="success"}`+" or "+probe.MetricProbeDuration+`_bucket{outcome="success"}`, time.Now().Add(-time.Hour), time.Now())
-		if err != nil {
-			t.Fatalf("query exemplars: %v", err)
-		}
-		return len(got) > 0
-	})
-	for _, series := range got {
-		for _, e := range series.Exemplars {
-			id := string(e.Labels[model.LabelName(probe.ExemplarTraceIDLabel)])
-			if !reTraceID.MatchString(id) {
-				t.Errorf("exemplar of %v has %s=%q, want a trace ID", series.SeriesLabels, probe.ExemplarTraceIDLabel, id)
-			}
-		}
-	}
-}
-
-var reTraceID = regexp.MustCompile(`^[0-9a-f]{32}$`)
 
 func findQuery(ds []dashboardJSON, uid string, panel uint32) (panelQuery, bool) {
 	for _, q := range dashboardByUID(ds, uid).queries() {

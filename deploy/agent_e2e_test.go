@@ -1,14 +1,11 @@
 package deploy_test
 
 import (
-	"context"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -83,11 +80,7 @@ func TestProductionTopologyRegionalAgentsAndACentralPrometheus(t *testing.T) {
 	t.Cleanup(cf.Close)
 	control := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }))
 	t.Cleanup(control.Close)
-	collector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body) // every span accepted, so probes carry trace IDs
-		w.Header().Set("Content-Type", "application/x-protobuf")
-	}))
-	t.Cleanup(collector.Close)
+	collector := testkit.TraceCollector(t) // the workers trace their probes: exemplars
 
 	agents := map[string]*testkit.Prometheus{}
 	for _, region := range regions {
@@ -95,7 +88,7 @@ func TestProductionTopologyRegionalAgentsAndACentralPrometheus(t *testing.T) {
 		startProcess(t, bin, []string{"LLMPROBE_REGION=" + region, "LLMPROBE_LISTEN=" + addr, "LLMPROBE_INTERVAL=10s", "LLMPROBE_TIMEOUT=5s",
 			"LLMPROBE_PROVIDERS=openai", "LLMPROBE_CHECKS=reach,chat", "LLMPROBE_STATUS_PAGES=false", "LLMPROBE_CONTROL_TARGETS=local=" + control.URL,
 			"LLMPROBE_OPENAI_BASE_URL=" + cf.BaseURL("openai"), "OPENAI_API_KEY=" + e2eKey,
-			"OTEL_EXPORTER_OTLP_ENDPOINT=" + collector.URL, "OTEL_BSP_SCHEDULE_DELAY=200"}, "run")
+			"OTEL_EXPORTER_OTLP_ENDPOINT=" + collector, "OTEL_BSP_SCHEDULE_DELAY=200"}, "run")
 		waitHTTP(t, "http://"+addr+"/readyz")
 		config := strings.Replace(string(shipped), agentWorkerTarget, `"`+addr+`"`, 1)
 		config = strings.Replace(config, agentRemoteWrite, central.URL+"/api/v1/write", 1)
@@ -113,7 +106,7 @@ func TestProductionTopologyRegionalAgentsAndACentralPrometheus(t *testing.T) {
 			t.Errorf("the central Prometheus has no %s: %v", series, v)
 		}
 	}
-	checkRemoteExemplars(t, central)
+	central.CheckTraceExemplars(t, `{__name__=~"`+probe.MetricProbeDuration+`(_bucket)?"}`, probe.ExemplarTraceIDLabel)
 	// Healthy: no region is reported down (the rules did, for a region
 	// named in the spec, until its first samples arrived).
 	down := `ALERTS{alertname="` + slo.AlertWorkerDown + `"}`
@@ -138,27 +131,4 @@ func TestProductionTopologyRegionalAgentsAndACentralPrometheus(t *testing.T) {
 	if _, n := hook.Find("firing", stopped, map[string]string{"alertname": slo.AlertWorkerDown, "region": "us-east"}); n > 0 {
 		t.Errorf("us-east, whose agent still runs, was reported down: %s", hook.String())
 	}
-}
-
-// checkRemoteExemplars finds the probes' trace IDs among the exemplars the
-// agents forwarded.
-func checkRemoteExemplars(t *testing.T, p *testkit.Prometheus) {
-	t.Helper()
-	traceID := regexp.MustCompile(`^[0-9a-f]{32}$`)
-	testkit.Eventually(t, "exemplars with trace IDs at the central Prometheus", func() bool {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		res, err := p.API().QueryExemplars(ctx, `{__name__=~"`+probe.MetricProbeDuration+`(_bucket)?"}`, time.Now().Add(-time.Hour), time.Now())
-		if err != nil {
-			t.Fatalf("query exemplars: %v", err)
-		}
-		for _, s := range res {
-			for _, e := range s.Exemplars {
-				if traceID.MatchString(string(e.Labels[model.LabelName(probe.ExemplarTraceIDLabel)])) {
-					return true
-				}
-			}
-		}
-		return false
-	})
 }

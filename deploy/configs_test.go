@@ -398,3 +398,21 @@ func checkInterval(t *testing.T, what, got string) {
 		t.Errorf("%s does not say it was made for a %s probe interval", slo.FileSLIRules, want)
 	}
 }
+
+// scripts/test.sh (CI's command) leaves the host's services alone: a
+// machine running a real Prometheus or Alertmanager keeps them running.
+// The tests start their own on free loopback ports.
+func TestTheTestScriptTouchesNoSystemService(t *testing.T) {
+	script, err := os.ReadFile("../scripts/test.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(script), "\n") {
+		code, _, _ := strings.Cut(line, "#")
+		for _, word := range []string{"systemctl", "service ", "invoke-rc.d", "pkill", "killall"} {
+			if strings.Contains(code, word) {
+				t.Errorf("scripts/test.sh runs %q: %s", strings.TrimSpace(word), strings.TrimSpace(line))
+			}
+		}
+	}
+}

@@ -37,8 +37,8 @@ if ! command -v kubectl >/dev/null 2>&1; then
   apt_install kubectl || echo "kubectl is not installable here: the kustomize test will skip"
 fi
 # Prometheus 3 is not in Debian: build cmd/prometheus and cmd/promtool of
-# this module version once per machine into a per-user cache (minutes on a
-# clean machine, then nothing), stamped with their version
+# this module version once per machine into a per-user cache (about 9
+# CPU-minutes on a clean machine, then nothing), stamped with their version
 # so that --version and prometheus_build_info say 3.x. The tests find them
 # through LLMPROBE_PROMETHEUS3_DIR (internal/testkit/prometheus3.go).
 prom3_module=github.com/prometheus/prometheus
@@ -58,7 +58,7 @@ if ! prom3_ok; then
   v=github.com/prometheus/common/version
   # Outside the repository, so that our go.mod does not apply.
   # remove_all_sd leaves out the service-discovery plugins but file and
-  # http (the tests use static targets): half the build time.
+  # http (the tests use static targets): 9 CPU-minutes instead of 17.
   (cd "$staging" && GOBIN="$staging" go install -tags remove_all_sd \
     -ldflags "-X $v.Version=$prom3_version -X $v.Revision=$prom3_module_version -X $v.Branch=go-install -X $v.BuildUser=llmprobe-scripts-test.sh" \
     "$prom3_module/cmd/prometheus@$prom3_module_version" "$prom3_module/cmd/promtool@$prom3_module_version")

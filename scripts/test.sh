@@ -44,7 +44,7 @@ fi
 prom3_module=github.com/prometheus/prometheus
 prom3_module_version=v0.316.0 # keep in step with internal/testkit/prometheus3.go
 prom3_version=3.16.0
-export LLMPROBE_PROMETHEUS3_DIR="${LLMPROBE_PROMETHEUS3_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/llmprobe/prometheus-$prom3_module_version}"
+export LLMPROBE_PROMETHEUS3_DIR="${LLMPROBE_PROMETHEUS3_DIR:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/llmprobe/prometheus-$prom3_module_version}"
 prom3_ok() {
   for tool in prometheus promtool; do
     "$LLMPROBE_PROMETHEUS3_DIR/$tool" --version 2>/dev/null | grep -q "version $prom3_version " || return 1

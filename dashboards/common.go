@@ -157,11 +157,12 @@ const (
 )
 
 // availabilityOverRange is success / valid over the dashboard's time range,
-// from the raw counters, summed by labels.
+// from the raw counters, summed by labels, leaving out the probes of a
+// region whose own network was down, as the SLI rules do.
 func availabilityOverRange(filter []string, labels string) string {
-	success := promql.SumBy(labels, promql.Increase(promql.Sel(probe.MetricProbesTotal, promql.With(filter, promql.Eq(probe.LabelOutcome, string(probe.OutcomeSuccess)))...), rangeVar))
-	valid := promql.SumBy(labels, promql.Increase(promql.Sel(probe.MetricProbesTotal, promql.With(filter, promql.Re(probe.LabelOutcome, slo.ValidOutcomes()...))...), rangeVar))
-	return success + "\n/\n" + valid
+	success := slo.MeasuredIncrease(labels, filter, rangeVar, string(probe.OutcomeSuccess))
+	valid := slo.MeasuredIncrease(labels, filter, rangeVar, slo.ValidOutcomes()...)
+	return "(\n" + success + "\n)\n/\n(\n" + valid + "\n)"
 }
 
 // recordedAvailability is success / valid from the region-level recorded

@@ -191,11 +191,12 @@ func exportedSeries() map[string][]string {
 		probe.MetricRateLimitRemaining:  w(probe.LabelKind),
 		probe.MetricBuildInfo:           {probe.LabelVersion, probe.LabelRevision, probe.LabelGoVersion},
 		probe.MetricProbesSkipped:       w(probe.LabelSkipReason),
+		probe.MetricProbesUnmeasured:    w(probe.LabelOutcome),
 		probe.MetricBackoff:             l,
 		probe.MetricBudgetRemaining:     {probe.LabelProvider, probe.LabelRegion, probe.LabelKind},
 		"up":                            {},
 		metricAlerts: {labelAlertName, labelAlertState, slo.LabelSeverity, probe.LabelProvider, probe.LabelCheck,
-			slo.LabelLayer, slo.LabelSLO, probe.LabelEdge, probe.LabelRegion, slo.LabelCause, probe.LabelReason},
+			slo.LabelLayer, slo.LabelSLO, probe.LabelEdge, probe.LabelRegion, slo.LabelCause, probe.LabelReason, probe.LabelPhase},
 	}
 	hist := map[string][]string{
 		probe.MetricProbeDuration:    w(probe.LabelOutcome),
@@ -236,6 +237,8 @@ func recordedLabels(name string) []string {
 		out = []string{probe.LabelEdge, probe.LabelProvider}
 	case slo.LevelEdgeProviderRegion:
 		out = []string{probe.LabelEdge, probe.LabelProvider, probe.LabelRegion}
+	case slo.LevelProviderCheckPhaseRegion:
+		out = []string{probe.LabelProvider, probe.LabelCheck, probe.LabelPhase, probe.LabelRegion}
 	}
 	switch metric {
 	case slo.MetricBurnRate, slo.MetricObjective, slo.MetricLatencyThreshold, slo.MetricBudgetRemaining:
@@ -476,6 +479,7 @@ func TestPanelIDsAreTheDocumentedOnes(t *testing.T) {
 			int(slo.ProviderRowStatusPage): "row", int(slo.ProviderStatusPage): "state-timeline", int(slo.ProviderProbeAvail): "state-timeline",
 			int(slo.ProviderRowQuota): "row", int(slo.ProviderRateLimit): "timeseries", int(slo.ProviderBudgetLeft): "timeseries",
 			int(slo.ProviderSkipped): "timeseries", int(slo.ProviderTokens): "timeseries", int(slo.ProviderTokensTotal): "stat", int(slo.ProviderCost): "stat",
+			int(slo.ProviderSlowness): "timeseries",
 		},
 		slo.DashboardSLO: {
 			int(slo.SLORowSummary): "row", int(slo.SLOSummary): "table", int(slo.SLORowProvider): "row", int(slo.SLOObjective): "stat",

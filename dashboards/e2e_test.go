@@ -192,7 +192,6 @@ func TestDashboardQueriesAgainstARealPrometheus(t *testing.T) {
 		scrape []string
 		// has and hasNot are histogram series this kind must and must not store.
 		has, hasNot string
-		prom        *testkit.Prometheus
 	}
 	kinds := []*kind{
 		{name: "classic histograms", scrape: []string{"scrape_protocols: [OpenMetricsText1.0.0, PrometheusText0.0.4]"},
@@ -200,14 +199,12 @@ func TestDashboardQueriesAgainstARealPrometheus(t *testing.T) {
 		{name: "native histograms", scrape: []string{"scrape_protocols: [PrometheusProto]", "scrape_native_histograms: true", "always_scrape_classic_histograms: false"},
 			has: probe.MetricProbeDuration, hasNot: probe.MetricProbeDuration + "_bucket"},
 	}
-	// Both scrape the same workers from the start.
-	for _, k := range kinds {
-		k.prom = testkit.StartPrometheus(t, testkit.PrometheusOptions{ScrapeTargets: targets, ScrapeInterval: time.Second,
-			ScrapeSettings: k.scrape, RuleFiles: ruleFiles, ExtraArgs: []string{"--enable-feature=exemplar-storage"}})
-	}
+	// One after the other, so that one Prometheus at a time evaluates the
+	// rules on a shared machine; each stops when its subtest ends.
 	for _, kind := range kinds {
-		prom := kind.prom
 		t.Run(kind.name, func(t *testing.T) {
+			prom := testkit.StartPrometheus(t, testkit.PrometheusOptions{ScrapeTargets: targets, ScrapeInterval: time.Second,
+				ScrapeSettings: kind.scrape, RuleFiles: ruleFiles, ExtraArgs: []string{"--enable-feature=exemplar-storage"}})
 			if v, ok := prom.WaitFor(t, "count("+kind.has+")", 30*time.Second, func(v model.Vector) bool { return len(v) == 1 }); !ok {
 				t.Fatalf("%s stores no %s: %v", kind.name, kind.has, v)
 			}
@@ -239,6 +236,12 @@ func checkDashboardQueries(t *testing.T, prom *testkit.Prometheus, spec slo.Spec
 		if _, ok := prom.WaitFor(t, expr, 2*time.Minute, func(v model.Vector) bool { return len(v) > 0 }); !ok {
 			t.Fatalf("%s did not fire within two minutes", alert)
 		}
+	}
+	// The slowness baseline ends a degraded window before now: it has data
+	// once the workers have run that long.
+	baseline := slo.RecordName(slo.LevelProviderCheckPhaseRegion, slo.MetricPhaseP95, slo.OperationSeconds+slo.FormatDuration(time.Duration(spec.Degraded.Baseline)))
+	if _, ok := prom.WaitFor(t, baseline, 90*time.Second, func(v model.Vector) bool { return len(v) > 0 }); !ok {
+		t.Fatalf("%s was not recorded within 90s", baseline)
 	}
 
 	o := Options{Spec: spec, Profile: profile}
@@ -376,7 +379,10 @@ func contains(list []string, s string) bool {
 // repeated provider variables, All for the others.
 func e2eValues(t *testing.T, api v1.API, d dashboardJSON, providers []string, now time.Time) []map[string]string {
 	t.Helper()
-	base := map[string]string{"__rate_interval": "5s", "__range": "1m", "__interval": "2s", "__url_time_range": "from=now-1m&to=now"}
+	// $__rate_interval of 10s: twice the longest gap between a backing-off
+	// check's probes (five 1s intervals), so every window holds a probe of
+	// every check even as Prometheus 3 reads it left-open.
+	base := map[string]string{"__rate_interval": "10s", "__range": "1m", "__interval": "2s", "__url_time_range": "from=now-1m&to=now"}
 	var sets []map[string]string
 	for _, p := range providers {
 		v := map[string]string{}

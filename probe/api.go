@@ -52,6 +52,8 @@ func buildRequest(c Check) (outgoing, error) {
 		if key != "" {
 			out.header.Set("x-goog-api-key", key) // a header, never ?key=: URLs end up in errors
 		}
+	case APIBedrock, APIVertex:
+		// Signed after the request is built (Check.Signer); reach stays keyless.
 	default:
 		return out, fmt.Errorf("provider %s: unknown API %q", c.Provider.ID, api)
 	}
@@ -63,11 +65,46 @@ func buildRequest(c Check) (outgoing, error) {
 		return out, nil
 	}
 	stream := c.Kind == KindStream
-	limit := OutputTokenLimit(api, c.Model)
+	limit := c.OutputLimit()
 	var body map[string]any
 	out.method = http.MethodPost
 	out.header.Set("Content-Type", "application/json")
 	switch api {
+	case APIBedrock:
+		// Converse: the model id goes in the path with ':' escaped, as the
+		// AWS SDKs send it, so the SigV4 canonical path matches theirs.
+		op := "/converse"
+		if stream {
+			op = "/converse-stream"
+			out.header.Set("Accept", "application/vnd.amazon.eventstream")
+		}
+		out.url = base + "/model/" + strings.ReplaceAll(url.PathEscape(c.Model), ":", "%3A") + op
+		body = map[string]any{
+			"messages":        []map[string]any{{"role": "user", "content": []map[string]string{{"text": Prompt}}}},
+			"inferenceConfig": map[string]int{"maxTokens": limit},
+		}
+	case APIVertex:
+		publisher := VertexPublisher(c.Model)
+		model := c.Model[strings.LastIndexByte(c.Model, '/')+1:]
+		prefix := base + "/v1/projects/" + url.PathEscape(c.Provider.Project) + "/locations/" + url.PathEscape(c.Provider.Region) +
+			"/publishers/" + publisher + "/models/" + url.PathEscape(model)
+		if publisher == "anthropic" {
+			// Claude on Vertex: Anthropic's body, the version in the body
+			// and the model in the URL.
+			out.url = prefix + ":rawPredict"
+			body = map[string]any{"anthropic_version": vertexAnthropicVersion, "max_tokens": limit,
+				"messages": []map[string]string{{"role": "user", "content": Prompt}}}
+			if stream {
+				out.url = prefix + ":streamRawPredict"
+				body["stream"] = true
+			}
+			break
+		}
+		out.url = prefix + ":generateContent"
+		if stream {
+			out.url = prefix + ":streamGenerateContent?alt=sse"
+		}
+		body = geminiBody(model, limit)
 	case APIOpenAI, APIAzure:
 		out.url = base + "/chat/completions"
 		if api == APIAzure {
@@ -100,11 +137,7 @@ func buildRequest(c Check) (outgoing, error) {
 		if stream {
 			out.url = base + "/v1beta/models/" + url.PathEscape(model) + ":streamGenerateContent?alt=sse"
 		}
-		gen := map[string]any{"maxOutputTokens": limit}
-		if !strings.Contains(model, "pro") {
-			gen["thinkingConfig"] = map[string]int{"thinkingBudget": 0}
-		}
-		body = map[string]any{"contents": []map[string]any{{"role": "user", "parts": []map[string]string{{"text": Prompt}}}}, "generationConfig": gen}
+		body = geminiBody(model, limit)
 	}
 	b, err := json.Marshal(body)
 	if err != nil {
@@ -112,6 +145,19 @@ func buildRequest(c Check) (outgoing, error) {
 	}
 	out.body = b
 	return out, nil
+}
+
+// vertexAnthropicVersion is the API version Claude on Vertex wants in the body.
+const vertexAnthropicVersion = "vertex-2023-10-16"
+
+// geminiBody is a generateContent request: the prompt, the output limit,
+// and thinking off where the model allows it.
+func geminiBody(model string, limit int) map[string]any {
+	gen := map[string]any{"maxOutputTokens": limit}
+	if !strings.Contains(model, "pro") {
+		gen["thinkingConfig"] = map[string]int{"thinkingBudget": 0}
+	}
+	return map[string]any{"contents": []map[string]any{{"role": "user", "parts": []map[string]string{{"text": Prompt}}}}, "generationConfig": gen}
 }
 
 // reasoningEffort is the smallest reasoning effort a model accepts, where the
@@ -129,188 +175,183 @@ func reasoningEffort(provider, model string) string {
 	return ""
 }
 
-// Usage is the token count a provider billed for one probe.
-type Usage struct {
-	Input  int `json:"input"`
-	Output int `json:"output"`
-}
-
-// reply is a parsed successful completion.
-type reply struct {
-	content string
-	usage   Usage
-}
-
-// parseReply reads a non-streamed completion in the API's schema. ok is false
-// when the body is not that schema or holds no generated content.
-func parseReply(api API, body []byte) (r reply, ok bool) {
-	body = bytes.TrimSpace(body) // DeepSeek pads with blank lines while queued
-	switch api {
-	case APIOpenAI, APIAzure:
-		var v struct {
-			Choices []struct {
-				Message struct {
-					Content          *string `json:"content"`
-					ReasoningContent string  `json:"reasoning_content"`
-				} `json:"message"`
-			} `json:"choices"`
-			Usage struct {
-				Prompt     int `json:"prompt_tokens"`
-				Completion int `json:"completion_tokens"`
-			} `json:"usage"`
-		}
-		if json.Unmarshal(body, &v) != nil || len(v.Choices) == 0 {
-			return r, false
-		}
-		if c := v.Choices[0].Message.Content; c != nil {
-			r.content = *c
-		}
-		r.usage = Usage{v.Usage.Prompt, v.Usage.Completion}
-		return r, r.content != "" || v.Choices[0].Message.ReasoningContent != "" || r.usage.Output > 0
-	case APIAnthropic:
-		var v struct {
-			Type    string `json:"type"`
-			Content []struct {
-				Type string `json:"type"`
-				Text string `json:"text"`
-			} `json:"content"`
-			Usage struct {
-				Input  int `json:"input_tokens"`
-				Output int `json:"output_tokens"`
-			} `json:"usage"`
-		}
-		if json.Unmarshal(body, &v) != nil || v.Type != "message" {
-			return r, false
-		}
-		for _, c := range v.Content {
-			r.content += c.Text
-		}
-		r.usage = Usage{v.Usage.Input, v.Usage.Output}
-		return r, r.content != "" || r.usage.Output > 0
-	case APIGemini:
-		var v geminiChunk
-		if json.Unmarshal(body, &v) != nil || len(v.Candidates) == 0 {
-			return r, false
-		}
-		r.content = v.text()
-		r.usage = v.usage()
-		return r, r.content != "" || r.usage.Output > 0
-	}
-	return r, false
-}
-
-type geminiChunk struct {
-	Candidates []struct {
-		Content struct {
-			Parts []struct {
-				Text string `json:"text"`
-			} `json:"parts"`
-		} `json:"content"`
-		FinishReason string `json:"finishReason"`
-	} `json:"candidates"`
-	UsageMetadata *struct {
-		Prompt     int `json:"promptTokenCount"`
-		Candidates int `json:"candidatesTokenCount"`
-		Thoughts   int `json:"thoughtsTokenCount"`
-	} `json:"usageMetadata"`
-	Error *apiErrorBody `json:"error"`
-}
-
-func (g geminiChunk) text() string {
-	var s string
-	for _, c := range g.Candidates {
-		for _, p := range c.Content.Parts {
-			s += p.Text
-		}
-	}
-	return s
-}
-
-func (g geminiChunk) usage() Usage {
-	if g.UsageMetadata == nil {
-		return Usage{}
-	}
-	return Usage{g.UsageMetadata.Prompt, g.UsageMetadata.Candidates + g.UsageMetadata.Thoughts}
-}
-
-func (g geminiChunk) finished() bool {
-	for _, c := range g.Candidates {
-		if c.FinishReason != "" {
-			return true
-		}
-	}
-	return false
-}
-
 // APIError is a provider error in any of the schemas the catalog speaks:
 // OpenAI's {"error":{message,type,code,param}}, Anthropic's
-// {"type":"error","error":{type,message}}, Gemini's {"error":{code,message,status}},
-// Azure's string codes and FastAPI's {"detail":...}.
+// {"type":"error","error":{type,message,details}}, Google's
+// {"error":{code,message,status,details}} (bare or in a one-element array,
+// as Vertex relays it for Claude), Azure's string codes, Mistral's and
+// xAI's top-level fields, AWS's {"message"} with x-amzn-ErrorType, and
+// FastAPI's {"detail":...}. The classifier reads its structured fields
+// first (errors.go); Message only where a provider has no code.
 type APIError struct {
-	Type    string // OpenAI/Anthropic error type (e.g. overloaded_error, insufficient_quota, cf_bad_gateway)
-	Code    string // OpenAI code (string or number), Gemini numeric code, Azure code
-	Status  string // Gemini gRPC status (e.g. UNAVAILABLE)
-	Reason  string // Gemini ErrorInfo reason (e.g. API_KEY_INVALID)
-	Message string
+	Type    string // OpenAI/Anthropic/Mistral error type (overloaded_error, insufficient_quota, cf_bad_gateway, ...)
+	Code    string // OpenAI/Groq/Mistral/Azure/xAI code, Gemini's or OpenRouter's numeric code
+	Status  string // Google gRPC status (UNAVAILABLE, RESOURCE_EXHAUSTED, ...)
+	Reason  string // Google ErrorInfo reason (API_KEY_INVALID, IAM_PERMISSION_DENIED, ...)
+	AWSType string // AWS exception name (ThrottlingException, ...), from x-amzn-ErrorType or __type
+	// Detail is a second-level code: Anthropic's error.details.error_code,
+	// Azure's innererror.code.
+	Detail string
+	// QuotaIDs are Google QuotaFailure violations (quotaId, else quotaMetric).
+	QuotaIDs []string
+	// LimitSource is OpenRouter's error.metadata.limit_source.
+	LimitSource string
+	Message     string
 	// RequestID is the top-level request_id Anthropic puts in error bodies.
 	RequestID string
 }
 
 // text is everything in the error lower-cased, for keyword tests.
 func (e APIError) text() string {
-	return strings.ToLower(e.Type + " " + e.Code + " " + e.Status + " " + e.Reason + " " + e.Message)
+	return strings.ToLower(e.Type + " " + e.Code + " " + e.Status + " " + e.Reason + " " + e.AWSType + " " + e.Detail + " " + e.Message)
 }
 
 type apiErrorBody struct {
-	Message string          `json:"message"`
-	Type    string          `json:"type"`
+	Message json.RawMessage `json:"message"`
+	Type    json.RawMessage `json:"type"`
 	Code    json.RawMessage `json:"code"`
-	Status  string          `json:"status"`
-	Details []struct {
-		Reason string `json:"reason"`
-	} `json:"details"`
+	Status  json.RawMessage `json:"status"`
+	Details json.RawMessage `json:"details"`
+	// Inner is Azure's innererror.
+	Inner *struct {
+		Code string `json:"code"`
+	} `json:"innererror"`
+	Metadata *struct {
+		LimitSource string `json:"limit_source"`
+	} `json:"metadata"`
+}
+
+// googleDetail is one entry of a Google error's details: ErrorInfo
+// (reason) or QuotaFailure (violations).
+type googleDetail struct {
+	Reason     string `json:"reason"`
+	Violations []struct {
+		QuotaID     string `json:"quotaId"`
+		QuotaMetric string `json:"quotaMetric"`
+	} `json:"violations"`
 }
 
 // parseAPIError reads a provider error body. ok is false when the body is not
 // a provider error schema (an HTML page, plain text, problem JSON, ...).
 func parseAPIError(body []byte) (e APIError, ok bool) {
+	return parseAPIErrorFrom(nil, body)
+}
+
+// parseAPIErrorFrom also reads AWS's x-amzn-ErrorType header, which names
+// the exception where the body holds only a message.
+func parseAPIErrorFrom(h http.Header, body []byte) (e APIError, ok bool) {
 	body = bytes.TrimSpace(body)
+	if len(body) > 0 && body[0] == '[' {
+		var arr []json.RawMessage // Vertex relays Google errors as [{"error":...}]
+		if json.Unmarshal(body, &arr) != nil || len(arr) != 1 {
+			return e, false
+		}
+		body = bytes.TrimSpace(arr[0])
+	}
 	if len(body) == 0 || body[0] != '{' {
 		return e, false
 	}
 	var v struct {
-		Type      string          `json:"type"`
-		Error     json.RawMessage `json:"error"`
-		RequestID string          `json:"request_id"`
-		Detail    json.RawMessage `json:"detail"`
+		Type       string          `json:"type"`
+		Error      json.RawMessage `json:"error"`
+		RequestID  string          `json:"request_id"`
+		Detail     json.RawMessage `json:"detail"`
+		Object     string          `json:"object"`
+		Message    json.RawMessage `json:"message"`
+		MessageAWS string          `json:"Message"`
+		Code       json.RawMessage `json:"code"`
+		AWSType    string          `json:"__type"`
 	}
 	if json.Unmarshal(body, &v) != nil {
 		return e, false
 	}
 	e.RequestID = v.RequestID
+	if h != nil {
+		e.AWSType = awsErrorType(h.Get("X-Amzn-Errortype"))
+	}
+	if e.AWSType == "" && v.AWSType != "" {
+		e.AWSType = awsErrorType(v.AWSType)
+	}
 	switch {
 	case len(v.Error) > 0 && v.Error[0] == '{':
 		var inner apiErrorBody
 		if json.Unmarshal(v.Error, &inner) != nil {
 			return e, false
 		}
-		e.Type, e.Status, e.Message = inner.Type, inner.Status, inner.Message
+		e.Type, e.Status, e.Message = rawString(inner.Type), rawString(inner.Status), rawString(inner.Message)
 		e.Code = rawString(inner.Code)
-		for _, d := range inner.Details {
-			if d.Reason != "" {
-				e.Reason = d.Reason
-				break
-			}
+		if inner.Inner != nil {
+			e.Detail = inner.Inner.Code
 		}
+		if inner.Metadata != nil {
+			e.LimitSource = inner.Metadata.LimitSource
+		}
+		readDetails(&e, inner.Details)
 		return e, e.Message != "" || e.Type != "" || e.Code != "" || e.Status != ""
 	case len(v.Error) > 0 && v.Error[0] == '"':
+		// xAI: {"code":"<gRPC status text>","error":"<message>"}
 		_ = json.Unmarshal(v.Error, &e.Message)
+		e.Code = rawString(v.Code)
 		return e, e.Message != ""
 	case len(v.Detail) > 0:
 		e.Message = rawString(v.Detail)
 		return e, e.Message != ""
+	case v.Object == "error" || len(v.Message) > 0 && v.Type != "" && v.Type != "error":
+		// Mistral: {"object":"error","message":...,"type":...,"code":...}
+		e.Message, e.Type, e.Code = rawString(v.Message), v.Type, rawString(v.Code)
+		return e, e.Message != "" || e.Type != "" || e.Code != ""
+	case e.AWSType != "" || h != nil && h.Get("X-Amzn-Requestid") != "":
+		// AWS: {"message":"..."} or {"Message":"..."}; the type is in a header.
+		e.Message = firstNonEmpty(rawString(v.Message), v.MessageAWS)
+		return e, e.Message != "" || e.AWSType != ""
 	}
 	return e, false
+}
+
+// readDetails takes Anthropic's details object or Google's details list.
+func readDetails(e *APIError, raw json.RawMessage) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return
+	}
+	if raw[0] == '{' {
+		var d struct {
+			ErrorCode string `json:"error_code"`
+		}
+		if json.Unmarshal(raw, &d) == nil {
+			e.Detail = d.ErrorCode
+		}
+		return
+	}
+	var list []googleDetail
+	if json.Unmarshal(raw, &list) != nil {
+		return
+	}
+	for _, d := range list {
+		if d.Reason != "" && e.Reason == "" {
+			e.Reason = d.Reason
+		}
+		for _, q := range d.Violations {
+			e.QuotaIDs = append(e.QuotaIDs, firstNonEmpty(q.QuotaID, q.QuotaMetric))
+		}
+	}
+}
+
+// awsErrorType cuts "ThrottlingException:http://internal.amazon.com/coral/..."
+// or "com.amazon.coral.service#ThrottlingException" down to the name, and
+// capitalises event-stream names (throttlingException).
+func awsErrorType(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, ':'); i >= 0 {
+		s = s[:i]
+	}
+	if i := strings.LastIndexByte(s, '#'); i >= 0 {
+		s = s[i+1:]
+	}
+	if s == "" {
+		return ""
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // rawString renders a JSON string, number or other value as plain text.

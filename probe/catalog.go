@@ -16,6 +16,17 @@ const (
 	APIAnthropic API = "anthropic" // Anthropic messages
 	APIGemini    API = "gemini"    // Google Gemini generateContent
 	APIAzure     API = "azure"     // Azure OpenAI: OpenAI bodies, deployment paths, api-key header
+	APIBedrock   API = "bedrock"   // AWS Bedrock Converse: SigV4, AWS JSON errors, event-stream framing
+	APIVertex    API = "vertex"    // Google Vertex AI: OAuth2; the model picks the schema (Gemini, or Anthropic's for Claude)
+)
+
+// Credentials says how a provider's chat and stream checks authenticate.
+type Credentials string
+
+const (
+	CredentialsKey    Credentials = ""       // a static API key in Provider.KeyEnv
+	CredentialsAWS    Credentials = "aws"    // SigV4 with aws-sdk-go-v2's default credential chain
+	CredentialsGoogle Credentials = "google" // OAuth2 access tokens from Application Default Credentials
 )
 
 // Kind is what a check asks of a provider (contract: DESIGN.md, Checks).
@@ -61,6 +72,23 @@ type Provider struct {
 	// Azure settings (API azure only).
 	AzureDeployment string
 	AzureAPIVersion string
+
+	// Credentials is how chat and stream authenticate; KeyEnv is empty
+	// unless it is CredentialsKey.
+	Credentials Credentials
+	// Region is the AWS region (bedrock) or the Google Cloud location
+	// (vertex); Project is the Google Cloud project (vertex).
+	Region  string
+	Project string
+	// Models are the models of the chat and stream checks, one check each
+	// (LLMPROBE_<ID>_MODELS); DefaultModel is the first.
+	Models []string
+	// MaxTokens is the output limit of chat and stream probes
+	// (LLMPROBE_<ID>_MAX_TOKENS); 0 means OutputTokenLimit's default.
+	MaxTokens int
+	// stockBaseURL is the API root the catalog computed for Region, so a
+	// regional default still counts as the provider's real API root.
+	stockBaseURL string
 }
 
 // Catalog returns the built-in providers in a stable order. Azure has no
@@ -78,14 +106,66 @@ func Catalog() []Provider {
 		{ID: "groq", Name: "Groq", API: APIOpenAI, BaseURL: "https://api.groq.com/openai/v1", KeyEnv: "GROQ_API_KEY",
 			DefaultModel: "llama-3.1-8b-instant", Edge: "cloudflare", ReachPath: "/models", StatusPage: "https://groqstatus.com/api/v2/summary.json"},
 		{ID: "deepseek", Name: "DeepSeek", API: APIOpenAI, BaseURL: "https://api.deepseek.com/v1", KeyEnv: "DEEPSEEK_API_KEY",
-			DefaultModel: "deepseek-chat", Edge: "none", ReachPath: "/models"},
+			DefaultModel: "deepseek-chat", Edge: EdgeEdgeOne, ReachPath: "/models"}, // Tencent EdgeOne since 2026 (eo-log-uuid beside the origin's x-ds-trace-id)
 		{ID: "xai", Name: "xAI", API: APIOpenAI, BaseURL: "https://api.x.ai/v1", KeyEnv: "XAI_API_KEY",
 			DefaultModel: "grok-3-mini", Edge: "none", ReachPath: "/models"},
 		{ID: "openrouter", Name: "OpenRouter", API: APIOpenAI, BaseURL: "https://openrouter.ai/api/v1", KeyEnv: "OPENROUTER_API_KEY",
 			DefaultModel: "openai/gpt-4o-mini", Edge: "cloudflare", ReachPath: "/models", ReachPublic: true},
 		{ID: "azure", Name: "Azure OpenAI", API: APIAzure, KeyEnv: "AZURE_OPENAI_API_KEY",
 			Edge: "azure", ReachPath: "/models", AzureAPIVersion: "2024-10-21"},
+		// Bedrock's runtime has no CDN in front. Its keyless reach lists async
+		// invocations, a runtime GET that answers an unsigned call with AWS's
+		// own 403 JSON.
+		{ID: "bedrock", Name: "AWS Bedrock", API: APIBedrock, Credentials: CredentialsAWS, Region: DefaultBedrockRegion,
+			BaseURL: BedrockBaseURL(DefaultBedrockRegion), DefaultModel: "amazon.nova-micro-v1:0", Edge: "none", ReachPath: "/async-invoke"},
+		// Vertex needs a project (LLMPROBE_VERTEX_PROJECT); without one a
+		// zero-configuration run skips it, as it skips Azure.
+		{ID: "vertex", Name: "Google Vertex AI", API: APIVertex, Credentials: CredentialsGoogle, Region: DefaultVertexLocation,
+			DefaultModel: "gemini-2.5-flash-lite", Edge: "google"},
 	}
+}
+
+// Defaults of the regional providers (README, Providers).
+const (
+	DefaultBedrockRegion  = "us-east-1"
+	DefaultVertexLocation = "us-central1"
+)
+
+// BedrockBaseURL is the Bedrock runtime endpoint of an AWS region.
+func BedrockBaseURL(region string) string {
+	return "https://bedrock-runtime." + region + ".amazonaws.com"
+}
+
+// VertexBaseURL is the Vertex AI endpoint of a location; "global" has no
+// regional prefix.
+func VertexBaseURL(location string) string {
+	if location == "global" {
+		return "https://aiplatform.googleapis.com"
+	}
+	return "https://" + location + "-aiplatform.googleapis.com"
+}
+
+// VertexPublisher is the Vertex publisher that serves model: Claude models
+// are Anthropic's (rawPredict, Anthropic's schema), the rest Google's
+// (generateContent, Gemini's schema).
+func VertexPublisher(model string) string {
+	m := strings.TrimPrefix(model, "publishers/anthropic/models/")
+	if strings.HasPrefix(m, "claude") {
+		return "anthropic"
+	}
+	return "google"
+}
+
+// WireAPI is the schema a check's bodies are in: the provider's API, except
+// Vertex, whose model picks Gemini's or Anthropic's schema.
+func WireAPI(api API, model string) API {
+	if api != APIVertex {
+		return api
+	}
+	if VertexPublisher(model) == "anthropic" {
+		return APIAnthropic
+	}
+	return APIGemini
 }
 
 // ProviderIDs returns the built-in provider ids in catalog order.
@@ -118,15 +198,7 @@ func CustomProvider(id, baseURL, model string) Provider {
 // ValidID reports whether id may name a provider: lower-case letters, digits
 // and '_', starting with a letter, so it can also form variable names.
 func ValidID(id string) bool {
-	if id == "" || len(id) > 32 || id[0] < 'a' || id[0] > 'z' {
-		return false
-	}
-	for _, r := range id {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '_') {
-			return false
-		}
-	}
-	return true
+	return id != "" && id[0] >= 'a' && id[0] <= 'z' && nameOf(id, 32, false, "_")
 }
 
 // AzureBaseURL is the API root of an Azure OpenAI resource.
@@ -174,8 +246,9 @@ func IsReasoningModel(model string) bool {
 
 // OutputTokenLimit is the smallest output limit that still yields a
 // one-word answer on model: 5 for ordinary models, more for reasoning ones.
+// LLMPROBE_<ID>_MAX_TOKENS overrides it (Check.MaxTokens).
 func OutputTokenLimit(api API, model string) int {
-	if api == APIGemini && strings.Contains(model, "pro") {
+	if WireAPI(api, model) == APIGemini && strings.Contains(model, "pro") {
 		return 64 // 2.5 Pro cannot turn thinking off; it needs room for a token of answer
 	}
 	if IsReasoningModel(model) {

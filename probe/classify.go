@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -28,6 +29,7 @@ const (
 	FailureBodyCut            Failure = "body_cut"             // the body ended early
 	FailureNoAPIKey           Failure = "no_api_key"
 	FailureBudget             Failure = "budget_exhausted"
+	FailureCredentials        Failure = "credentials" // the signer could not get or use the credentials
 	FailureInternal           Failure = "internal"
 )
 
@@ -40,6 +42,7 @@ type Observation struct {
 	Keyed       bool   // an API key was sent
 	ReachPublic bool   // the reach path answers 200 without a key
 	UsualEdge   string // the catalog's CDN, when the check talks to the real API root; else ""
+	OutputLimit int    // the output token limit the request asked for (chat, stream)
 
 	Failure Failure
 	Detail  string // what went wrong in transport, for the message
@@ -59,6 +62,8 @@ type StreamObservation struct {
 	Complete bool      // ended with the API's terminal event
 	Stalled  bool      // the probe timed out while the stream was open
 	Err      *APIError // an error event after the 200
+	Finish   string    // the stop reason, lower-cased (stop, length, safety, ...)
+	Refused  bool      // a refusal or a prompt block
 }
 
 // Verdict is the classifier's answer: who failed and why, and what the
@@ -126,7 +131,7 @@ func Classify(o Observation) Verdict {
 		classifySuccess(o, &v)
 		return v
 	}
-	if e, ok := parseAPIError(o.Body); ok {
+	if e, ok := parseAPIErrorFrom(o.Header, o.Body); ok {
 		if v.RequestID == "" {
 			v.RequestID = safeToken(e.RequestID, 128)
 		}
@@ -167,6 +172,8 @@ func transportVerdict(f Failure) (Outcome, Reason) {
 		return OutcomeProbeError, ReasonNoAPIKey
 	case FailureBudget:
 		return OutcomeProbeError, ReasonBudgetExhausted
+	case FailureCredentials:
+		return OutcomeProbeError, ReasonAuth
 	}
 	return OutcomeProbeError, ReasonProbeInternal
 }
@@ -176,7 +183,7 @@ func transportMessage(o Observation) string {
 		FailureDNS: "DNS lookup failed", FailureConnectRefused: "connection refused", FailureConnectTimeout: "connect timed out",
 		FailureNoRoute: "no route to host", FailureTLSHandshake: "TLS handshake failed", FailureTLSCertificate: "untrusted TLS certificate",
 		FailureResetBeforeHeaders: "connection reset before response headers", FailureTTFBTimeout: "no response headers before the timeout",
-		FailureNoAPIKey: "no API key", FailureBudget: "daily probe budget spent",
+		FailureNoAPIKey: "no API key", FailureBudget: "daily probe budget spent", FailureCredentials: "credentials",
 	}[o.Failure]
 	if what == "" {
 		what = "probe failed"
@@ -217,11 +224,47 @@ func classifySuccess(o Observation, v *Verdict) {
 	r, ok := parseReply(o.API, o.Body)
 	if !ok {
 		v.Outcome, v.Reason = OutcomeOriginError, ReasonInvalidResponse
-		v.Message = fmt.Sprintf("HTTP %d: no generated content in the %s schema", o.StatusCode, o.API)
+		v.Message = fmt.Sprintf("HTTP %d: not a completion in the %s schema", o.StatusCode, o.API)
 		return
 	}
-	v.Outcome, v.Reason = OutcomeSuccess, ReasonOK
 	v.Content, v.Usage = clip(r.content, 64), r.usage
+	judgeContent(o, v, r, fmt.Sprintf("HTTP %d", o.StatusCode))
+}
+
+// judgeContent applies the contract to a complete 2xx reply or stream:
+// success needs generated text. Without text, a refusal or safety block is
+// the origin's (it answered and declined the fixed prompt); an output limit
+// spent before any text is the probe's configuration (the limit is too low
+// for a model that reasons first); anything else is an invalid response.
+func judgeContent(o Observation, v *Verdict, r reply, what string) {
+	switch r.judge() {
+	case replyOK:
+		v.Outcome, v.Reason, v.Message = OutcomeSuccess, ReasonOK, ""
+	case replyRefused:
+		v.Outcome, v.Reason = OutcomeOriginError, ReasonRefused
+		v.Message = fmt.Sprintf("%s: no content: the model or its safety filter refused the probe's prompt%s", what, finishNote(r.finish))
+	case replyOutputLimit:
+		v.Outcome, v.Reason = OutcomeProbeError, ReasonOutputLimit
+		setting := "LLMPROBE_<ID>_MAX_TOKENS"
+		if o.Provider != "" {
+			setting = EnvName(o.Provider, SettingMaxTokens)
+		}
+		limit := "the output limit"
+		if o.OutputLimit > 0 {
+			limit = fmt.Sprintf("the output limit of %d tokens", o.OutputLimit)
+		}
+		v.Message = fmt.Sprintf("%s: %s ran out before any text (the model spent it reasoning): raise %s", what, limit, setting)
+	default:
+		v.Outcome, v.Reason = OutcomeOriginError, ReasonInvalidResponse
+		v.Message = fmt.Sprintf("%s: no generated content%s", what, finishNote(r.finish))
+	}
+}
+
+func finishNote(finish string) string {
+	if f := safeToken(finish, 32); f != "" {
+		return " (stop reason " + f + ")"
+	}
+	return ""
 }
 
 func transportMessageBody(o Observation) string {
@@ -236,89 +279,121 @@ func classifyStream(o Observation, v *Verdict) {
 	v.Content, v.Usage = clip(s.Content, 64), s.Usage
 	switch {
 	case s.Err != nil:
-		v.Outcome, v.Reason = OutcomeOriginError, streamErrorReason(*s.Err)
-		v.Message = fmt.Sprintf("error event after %d events: %s", s.Events, clip(firstNonEmpty(s.Err.Message, s.Err.Type, s.Err.Code), 160))
+		sv := streamErrorVerdict(o, *s.Err)
+		v.Outcome, v.Reason = sv.outcome, sv.reason
+		v.Message = fmt.Sprintf("error event after %d events: %s", s.Events, clip(firstNonEmpty(s.Err.Message, s.Err.AWSType, s.Err.Type, s.Err.Code), 160))
 	case s.Stalled:
 		v.Outcome, v.Reason = OutcomeOriginError, ReasonStreamError
 		v.Message = fmt.Sprintf("stream stalled after %d events", s.Events)
 	case !s.Complete:
 		v.Outcome, v.Reason = OutcomeOriginError, ReasonStreamError
 		v.Message = fmt.Sprintf("stream ended after %d events without its final event", s.Events)
-	case s.Content == "" && s.Usage.Output == 0:
-		v.Outcome, v.Reason = OutcomeOriginError, ReasonInvalidResponse
-		v.Message = "stream carried no generated content"
 	default:
-		v.Outcome, v.Reason = OutcomeSuccess, ReasonOK
-		v.Message = ""
+		judgeContent(o, v, reply{content: s.Content, finish: s.Finish, refused: s.Refused}, fmt.Sprintf("stream of %d events", s.Events))
 	}
 }
 
-// streamErrorReason names an error event: overload and rate limits keep
-// their reason; anything else is a stream error.
-func streamErrorReason(e APIError) Reason {
-	t := e.text()
-	switch {
-	case strings.Contains(t, "overload"):
-		return ReasonOverloaded
-	case strings.Contains(t, "rate_limit") || strings.Contains(t, "resource_exhausted"):
-		return ReasonRateLimited
+// streamErrorVerdict names an error event after a 200. A capacity, rate
+// limit, refusal or probe-side meaning in the provider's table (overloaded,
+// rate_limited, refused, quota, auth, ...) is kept, as a status would keep
+// it: a capacity error is the same failure inside a stream as outside.
+// Anything else is stream_error.
+func streamErrorVerdict(o Observation, e APIError) verdict {
+	status := 0
+	if n, err := strconv.Atoi(e.Code); err == nil && n >= 400 && n < 600 {
+		status = n // OpenRouter and Gemini put the HTTP status in the event
 	}
-	return ReasonStreamError
+	if v, ok := lookup(errorTableFor(o.Provider, o.API), errCtx{e: e, status: status}); ok {
+		switch {
+		case v.reason == ReasonOverloaded || v.reason == ReasonRateLimited || v.reason == ReasonRefused || v.outcome == OutcomeProbeError:
+			return v
+		}
+		return verdict{OutcomeOriginError, ReasonStreamError}
+	}
+	switch t := e.text(); {
+	case status == 529 || strings.Contains(t, "overload"):
+		return vOverloaded
+	case status == 429:
+		return vRateLimited
+	}
+	return verdict{OutcomeOriginError, ReasonStreamError}
 }
 
 // apiErrorVerdict blames a layer for an error in the provider's own schema:
 // the origin answered, so only the origin or the probe can be at fault.
+// The provider's table (errors.go) reads the structured fields first; the
+// status family decides where the table has no rule.
 func apiErrorVerdict(o Observation, e APIError) (Outcome, Reason) {
 	s := o.StatusCode
-	t := e.text()
 	keylessReach := o.Kind == KindReach && !o.Keyed
-	switch {
-	case isLocationBlock(t):
+	if isLocationBlock(e.text()) {
 		return OutcomeProbeError, ReasonBlockedLocation
-	case s == 401 || s == 403:
-		if keylessReach {
-			return OutcomeSuccess, ReasonOK // the provider's own 401/403: DNS, edge and origin all answer
-		}
-		if isQuota(t) {
-			return OutcomeProbeError, ReasonQuota
-		}
-		return OutcomeProbeError, ReasonAuth
-	case s == 402:
-		return OutcomeProbeError, ReasonQuota
-	case s == 429:
-		if isQuota(t) {
-			return OutcomeProbeError, ReasonQuota
-		}
-		return OutcomeOriginError, ReasonRateLimited
-	case s == 529 || s >= 500 && strings.Contains(t, "overload"):
-		return OutcomeOriginError, ReasonOverloaded
-	case s == 504 || s == 408 || strings.Contains(t, "deadline_exceeded"):
-		return OutcomeOriginError, ReasonOriginTimeout
-	case s >= 500:
-		return OutcomeOriginError, ReasonOrigin5xx
-	case s == 404:
-		return OutcomeProbeError, ReasonModelNotFound
-	case isBadKey(e):
-		if keylessReach {
-			return OutcomeSuccess, ReasonOK
-		}
-		return OutcomeProbeError, ReasonAuth
-	case isQuota(t):
-		return OutcomeProbeError, ReasonQuota
-	case keylessReach && s >= 400 && s < 500:
+	}
+	if keylessReach && (s == 401 || s == 403) {
+		return OutcomeSuccess, ReasonOK // the provider's own 401/403: DNS, edge and origin all answer
+	}
+	c := errCtx{e: e, status: s, retryAfter: retryAfter(o.Header)}
+	v, ok := lookup(errorTableFor(o.Provider, o.API), c)
+	if !ok {
+		v = statusVerdict(s, e)
+	}
+	if v == vRateLimited && c.retryAfter >= quotaRetryAfter {
+		v = vQuota // a limit that lifts in hours is the account's, not a passing throttle
+	}
+	if keylessReach && s >= 400 && s < 500 && (v == vAuth || v == vBadRequest) {
 		return OutcomeSuccess, ReasonOK // some providers answer a missing key with 400
 	}
-	return OutcomeProbeError, ReasonBadRequest
+	return v.outcome, v.reason
+}
+
+// statusVerdict is the status family's meaning, for errors no table rule
+// covers (custom endpoints, codes a provider added later). Capacity and
+// overload codes are the origin's whatever their number.
+func statusVerdict(s int, e APIError) verdict {
+	t := e.text()
+	capacity := strings.Contains(t, "overload") || strings.Contains(t, "capacity")
+	switch {
+	case s == 529 || s >= 500 && capacity:
+		return vOverloaded
+	case s == 504 || s == 408 || strings.Contains(t, "deadline_exceeded"):
+		return vOriginTimeout
+	case s >= 500:
+		return vOrigin5xx
+	case s == 402:
+		return vQuota
+	case s == 429:
+		if isQuota(t) {
+			return vQuota
+		}
+		return vRateLimited
+	case strings.Contains(strings.ToLower(e.Code+" "+e.Type), "capacity") || strings.Contains(strings.ToLower(e.Code+" "+e.Type), "overloaded"):
+		return vOverloaded
+	case s == 401 || s == 403:
+		if isQuota(t) {
+			return vQuota
+		}
+		return vAuth
+	case s == 404:
+		return vModel
+	case isBadKey(e):
+		return vAuth
+	case isQuota(t):
+		return vQuota
+	}
+	return vBadRequest
 }
 
 func isLocationBlock(t string) bool {
 	return strings.Contains(t, "unsupported_country") || strings.Contains(t, "location is not supported") ||
 		strings.Contains(t, "country, region, or territory not supported") ||
-		strings.Contains(t, "request not allowed") // Anthropic's 403 to unsupported regions
+		strings.Contains(t, "request not allowed") || // Anthropic's 403 to unsupported regions
+		strings.Contains(t, "unsupported countries, regions, or territories") // Bedrock's AccessDeniedException for Anthropic models
 }
 
+// isQuota is the last resort of statusVerdict, for providers without a
+// table: words of an exhausted balance or quota.
 func isQuota(t string) bool {
-	for _, w := range []string{"insufficient_quota", "exceeded your current quota", "billing", "credit balance", "insufficient balance", "insufficient_balance", "payment required"} {
+	for _, w := range []string{"insufficient_quota", "exceeded your current quota", "credit balance", "insufficient balance", "insufficient_balance", "payment required", "spending limit", "usage limit"} {
 		if strings.Contains(t, w) {
 			return true
 		}

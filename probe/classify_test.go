@@ -36,7 +36,13 @@ var transportFaults = map[string]Failure{
 
 func loadCorpus(t *testing.T) []corpusCase {
 	t.Helper()
-	f, err := os.Open("testdata/corpus.jsonl")
+	return loadCases(t, "testdata/corpus.jsonl", 30)
+}
+
+// loadCases reads a JSONL file of cases and checks it holds at least min.
+func loadCases(t *testing.T, path string, min int) []corpusCase {
+	t.Helper()
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,8 +63,8 @@ func loadCorpus(t *testing.T) []corpusCase {
 		}
 		cases = append(cases, c)
 	}
-	if len(cases) < 30 {
-		t.Fatalf("corpus has %d cases, want at least 30", len(cases))
+	if len(cases) < min {
+		t.Fatalf("%s has %d cases, want at least %d", path, len(cases), min)
 	}
 	return cases
 }
@@ -71,7 +77,7 @@ func (c corpusCase) observe(t *testing.T) Observation {
 	if !ok {
 		t.Fatalf("%s: unknown provider %q", c.Name, c.Provider)
 	}
-	o := Observation{Provider: p.ID, API: p.API, Kind: c.Check, Keyed: !c.NoKey, TTFB: time.Duration(c.TTFBms * float64(time.Millisecond))}
+	o := Observation{Provider: p.ID, API: WireAPI(p.API, p.DefaultModel), Kind: c.Check, Keyed: !c.NoKey, TTFB: time.Duration(c.TTFBms * float64(time.Millisecond))}
 	if c.Transport != nil {
 		switch *c.Transport {
 		case "stall_mid_body":
@@ -91,7 +97,7 @@ func (c corpusCase) observe(t *testing.T) Observation {
 	}
 	if c.Check == KindStream && strings.Contains(o.Header.Get("Content-Type"), "event-stream") && c.Status/100 == 2 {
 		tr := &phaseTrace{now: time.Now}
-		o.Stream = readStream(strings.NewReader(c.Body), p.API, DefaultMaxBody, tr)
+		o.Stream = readStream(strings.NewReader(c.Body), o.API, DefaultMaxBody, tr)
 		if c.Transport != nil && *c.Transport == "stall_mid_body" {
 			o.Stream.Stalled, o.Stream.Complete = true, false
 		}
@@ -103,6 +109,21 @@ func (c corpusCase) observe(t *testing.T) Observation {
 
 func TestClassifyCorpus(t *testing.T) {
 	for _, c := range loadCorpus(t) {
+		t.Run(c.Name, func(t *testing.T) {
+			v := Classify(c.observe(t))
+			if v.Outcome != c.ExpectOutcome || v.Reason != c.ExpectReason {
+				t.Errorf("got %s/%s (%s), want %s/%s", v.Outcome, v.Reason, v.Message, c.ExpectOutcome, c.ExpectReason)
+			}
+			assertConsistent(t, v)
+		})
+	}
+}
+
+// TestClassifyWild replays testdata/wild.jsonl: real provider and CDN
+// responses the classifier was not built from, each with its
+// source. Every provider in it must be in the catalog.
+func TestClassifyWild(t *testing.T) {
+	for _, c := range loadCases(t, "testdata/wild.jsonl", 40) {
 		t.Run(c.Name, func(t *testing.T) {
 			v := Classify(c.observe(t))
 			if v.Outcome != c.ExpectOutcome || v.Reason != c.ExpectReason {
@@ -132,7 +153,7 @@ func assertConsistent(t *testing.T, v Verdict) {
 		t.Fatalf("authored_by %q", v.AuthoredBy)
 	}
 	switch v.Edge {
-	case EdgeCloudflare, EdgeGoogle, EdgeCloudFront, EdgeFastly, EdgeAkamai, EdgeAzure, EdgeNone:
+	case EdgeCloudflare, EdgeGoogle, EdgeCloudFront, EdgeFastly, EdgeAkamai, EdgeAzure, EdgeEdgeOne, EdgeNone:
 	default:
 		t.Fatalf("edge %q", v.Edge)
 	}
@@ -207,9 +228,9 @@ func TestClassifyPrinciples(t *testing.T) {
 		{"a branded 500 with the Cloudflare box in error blames the edge",
 			Observation{Kind: KindChat, Keyed: true, StatusCode: 500, Header: cfHTMLHeader, Body: []byte(cfHTML(500, "Internal server error", "Error", "Working"))},
 			OutcomeEdgeError, ReasonEdge5xx, AuthorEdge},
-		{"a branded 504 without box marks still means the origin returned it",
+		{"a branded 504 without box marks still means the origin's gateway timed out",
 			Observation{Kind: KindChat, Keyed: true, StatusCode: 504, Header: cfHTMLHeader, Body: []byte(cfHTML(504, "Gateway time-out", "Working", "Working"))},
-			OutcomeOriginError, ReasonOrigin5xx, AuthorEdge},
+			OutcomeOriginError, ReasonOriginTimeout, AuthorEdge},
 		{"a branded 524 is an origin timeout",
 			Observation{Kind: KindChat, Keyed: true, StatusCode: 524, Header: cfHTMLHeader, Body: []byte(cfHTML(524, "A timeout occurred", "Working", "Error"))},
 			OutcomeOriginError, ReasonOriginTimeout, AuthorEdge},

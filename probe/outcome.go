@@ -117,6 +117,7 @@ const (
 	ReasonTTFBTimeout       Reason = "ttfb_timeout"
 	ReasonBodyTimeout       Reason = "body_timeout"
 	ReasonInvalidResponse   Reason = "invalid_response"
+	ReasonRefused           Reason = "refused"
 	ReasonStreamError       Reason = "stream_error"
 
 	// network_error
@@ -130,6 +131,7 @@ const (
 	ReasonQuota           Reason = "quota"
 	ReasonBadRequest      Reason = "bad_request"
 	ReasonModelNotFound   Reason = "model_not_found"
+	ReasonOutputLimit     Reason = "output_limit"
 	ReasonNoAPIKey        Reason = "no_api_key"
 	ReasonBlockedLocation Reason = "blocked_location"
 	ReasonBudgetExhausted Reason = "budget_exhausted"
@@ -150,32 +152,34 @@ var Reasons = []ReasonInfo{
 	{ReasonTLSHandshake, OutcomeEdgeError, "TCP connected but the TLS handshake with the edge failed"},
 	{ReasonTLSCertificate, OutcomeEdgeError, "the edge presented a certificate this probe does not trust (interception or a wrong LLMPROBE_CA_FILE)"},
 	{ReasonConnectionReset, OutcomeEdgeError, "the connection was reset or closed after connect, before response headers"},
-	{ReasonEdge5xx, OutcomeEdgeError, "the CDN's own failure page: Cloudflare 500, unbranded 502/504, error_category cloudflare, Google Front End error page"},
+	{ReasonEdge5xx, OutcomeEdgeError, "the CDN's own failure page: Cloudflare 500, unbranded 502/504, error_category cloudflare, Google Front End error page, CloudFront's 503 for its own functions, a Fastly or Akamai error that names no origin failure"},
 	{ReasonEdgeRateLimited, OutcomeEdgeError, "a CDN rate-limit policy page (Cloudflare 1015), not the provider's 429"},
-	{ReasonEdgeBlocked, OutcomeEdgeError, "a CDN policy block or challenge (Cloudflare 1020, 1xxx bans, cf-mitigated: challenge)"},
+	{ReasonEdgeBlocked, OutcomeEdgeError, "a CDN policy block or challenge (Cloudflare 1020, 1xxx bans, cf-mitigated: challenge, CloudFront \"Request blocked\", Akamai \"Access Denied\")"},
 	{ReasonEdgeHTML, OutcomeEdgeError, "an HTML page where the API answers JSON"},
 
-	{ReasonOrigin5xx, OutcomeOriginError, "the provider answered a 5xx in its own schema, or the CDN relayed a body the origin wrote (Envoy 503, branded 502/504)"},
-	{ReasonOverloaded, OutcomeOriginError, "the provider says it is overloaded (Anthropic 529, model overloaded 503)"},
-	{ReasonRateLimited, OutcomeOriginError, "the provider's own 429 rate limit (not quota)"},
-	{ReasonOriginDown, OutcomeOriginError, "the CDN could not reach the origin: Cloudflare 521, 523, 530/1016"},
-	{ReasonOriginTimeout, OutcomeOriginError, "the CDN timed out waiting for the origin: Cloudflare 522, 524, cf_gateway_timeout"},
+	{ReasonOrigin5xx, OutcomeOriginError, "the provider answered a 5xx in its own schema, or the CDN relayed a body the origin wrote (Envoy 503, branded 502)"},
+	{ReasonOverloaded, OutcomeOriginError, "the provider is out of capacity, whatever the status: Anthropic 529, model overloaded 503, Groq 498, Bedrock ServiceUnavailableException, Vertex shared-capacity 429; also inside a stream"},
+	{ReasonRateLimited, OutcomeOriginError, "the provider's own rate limit that clears within minutes (a 429, or a throttling error inside a stream), not quota"},
+	{ReasonOriginDown, OutcomeOriginError, "the CDN could not reach the origin: Cloudflare 521, 523, 530/1016, CloudFront's failed origin connection"},
+	{ReasonOriginTimeout, OutcomeOriginError, "the CDN or the provider timed out waiting for the origin: Cloudflare 522, 524, branded 504, cf_gateway_timeout, Fastly first byte timeout and backend read error, Azure Front Door 503/504, Bedrock ModelTimeoutException"},
 	{ReasonOriginTLS, OutcomeOriginError, "the CDN-to-origin TLS leg failed: Cloudflare 525, 526, error_category ssl"},
 	{ReasonOriginBadResponse, OutcomeOriginError, "the origin sent the CDN an empty or malformed response: Cloudflare 520"},
 	{ReasonTTFBTimeout, OutcomeOriginError, "the request was sent but no response headers came within the timeout"},
 	{ReasonBodyTimeout, OutcomeOriginError, "headers arrived but the body did not finish within the timeout"},
-	{ReasonInvalidResponse, OutcomeOriginError, "a 2xx whose body is not the provider's schema or holds no generated content"},
-	{ReasonStreamError, OutcomeOriginError, "a stream broke after a 200: an error event, a stall, or a cut before the final event"},
+	{ReasonInvalidResponse, OutcomeOriginError, "a 2xx whose body is not the provider's schema, or holds no generated content and says no reason why"},
+	{ReasonRefused, OutcomeOriginError, "a 2xx (or a content-filter error) where the model or the provider's safety filter refused the fixed probe prompt: OpenAI refusal, Gemini SAFETY or blockReason, Azure content_filter, Bedrock guardrail"},
+	{ReasonStreamError, OutcomeOriginError, "a stream broke after a 200: a stall, a cut before the final event, or an error event without a sharper meaning (capacity, rate limit and quota errors keep theirs)"},
 
 	{ReasonDNS, OutcomeNetworkError, "the provider's host name did not resolve"},
 	{ReasonConnectRefused, OutcomeNetworkError, "the TCP connection was refused"},
 	{ReasonConnectTimeout, OutcomeNetworkError, "the TCP connection did not complete in time"},
 	{ReasonNoRoute, OutcomeNetworkError, "no route to the host or network unreachable"},
 
-	{ReasonAuth, OutcomeProbeError, "the probe's API key was rejected (401/403 on a keyed check, Gemini API_KEY_INVALID)"},
-	{ReasonQuota, OutcomeProbeError, "the probe account's quota or billing is exhausted"},
+	{ReasonAuth, OutcomeProbeError, "the probe's credentials were rejected or lack a permission (401/403 on a keyed check, Gemini API_KEY_INVALID, AWS signature errors, Vertex IAM), or could not be obtained"},
+	{ReasonQuota, OutcomeProbeError, "the probe account's quota, credit, billing, or a spend or usage limit its owner set is exhausted (daily limits and retry-after of an hour or more included)"},
 	{ReasonBadRequest, OutcomeProbeError, "the provider rejected the probe's request (400 and other 4xx): fix the check's model or parameters"},
-	{ReasonModelNotFound, OutcomeProbeError, "the configured model or endpoint does not exist (404)"},
+	{ReasonModelNotFound, OutcomeProbeError, "the configured model or endpoint does not exist, is retired, or the account may not use it (404, or a 403/400 about the model)"},
+	{ReasonOutputLimit, OutcomeProbeError, "the output limit ran out before any text (a reasoning model spent it thinking): raise LLMPROBE_<ID>_MAX_TOKENS"},
 	{ReasonNoAPIKey, OutcomeProbeError, "a chat or stream check has no API key"},
 	{ReasonBlockedLocation, OutcomeProbeError, "the provider does not serve the probe's country or region"},
 	{ReasonBudgetExhausted, OutcomeProbeError, "the probe's own daily request or token budget for the provider is spent"},

@@ -46,32 +46,35 @@ func (p *Prober) Probe(ctx context.Context, c Check) Result {
 	}
 	start := now()
 	res := Result{Provider: c.Provider.ID, Check: c.Kind, Model: c.Model, Region: c.Region, StartedAt: start.UTC()}
-	obs := Observation{Provider: c.Provider.ID, API: c.Provider.API, Kind: c.Kind, Keyed: c.APIKey.Set(), ReachPublic: c.Provider.ReachPublic}
+	obs := Observation{Provider: c.Provider.ID, API: WireAPI(c.Provider.API, c.Model), Kind: c.Kind, Keyed: c.Keyed(),
+		ReachPublic: c.Provider.ReachPublic, OutputLimit: c.OutputLimit()}
 	if c.usesDefaultBaseURL() {
 		obs.UsualEdge = c.Provider.Edge
 	}
 	var tr phaseTrace
 	tr.now, tr.start = now, start
+	var secrets []Secret // what the signer used, scrubbed from everything reported
 	switch {
-	case c.Kind != KindReach && !c.APIKey.Set():
+	case c.Kind != KindReach && !c.Keyed():
 		obs.Failure = FailureNoAPIKey
-		obs.Detail = "set " + c.Provider.KeyEnv
+		obs.Detail = noCredentialsHint(c.Provider)
 	default:
 		if err := c.Validate(); err != nil {
 			obs.Failure, obs.Detail = FailureInternal, err.Error()
 			break
 		}
-		p.exchange(ctx, c, &obs, &res, &tr)
+		secrets = p.exchange(ctx, c, &obs, &res, &tr)
 	}
 	end := now()
 	v := Classify(obs)
+	secrets = append(secrets, c.APIKey)
 	res.Outcome, res.Reason = v.Outcome, v.Reason
 	res.StatusCode = obs.StatusCode
 	res.Edge, res.EdgePOP, res.EdgeRay, res.AuthoredBy, res.RequestID = v.Edge, v.EdgePOP, v.EdgeRay, v.AuthoredBy, v.RequestID
-	res.Error = Scrub(v.Message, c.APIKey)
+	res.Error = Scrub(v.Message, secrets...)
 	res.Tokens = v.Usage
 	if c.Kind != KindReach && v.Outcome == OutcomeSuccess {
-		res.Answer = Scrub(v.Content, c.APIKey)
+		res.Answer = Scrub(v.Content, secrets...)
 		ok := strings.Contains(strings.ToLower(v.Content), Canary)
 		res.CanaryOK = &ok
 	}
@@ -83,12 +86,25 @@ func (p *Prober) Probe(ctx context.Context, c Check) Result {
 	return res
 }
 
-// exchange performs the HTTP exchange and fills obs with what it saw.
-func (p *Prober) exchange(parent context.Context, c Check, obs *Observation, res *Result, tr *phaseTrace) {
+// noCredentialsHint names what to set for a chat or stream check without
+// credentials.
+func noCredentialsHint(p Provider) string {
+	switch p.Credentials {
+	case CredentialsAWS:
+		return "no AWS credentials in the default chain (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or the shared files)"
+	case CredentialsGoogle:
+		return "no Google Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS or gcloud auth application-default login)"
+	}
+	return "set " + p.KeyEnv
+}
+
+// exchange performs the HTTP exchange and fills obs with what it saw. It
+// returns the secrets the signer put on the request.
+func (p *Prober) exchange(parent context.Context, c Check, obs *Observation, res *Result, tr *phaseTrace) (secrets []Secret) {
 	out, err := buildRequest(c)
 	if err != nil {
 		obs.Failure, obs.Detail = FailureInternal, err.Error()
-		return
+		return nil
 	}
 	timeout := c.Timeout
 	if timeout == 0 {
@@ -99,7 +115,7 @@ func (p *Prober) exchange(parent context.Context, c Check, obs *Observation, res
 	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, tr.clientTrace()), out.method, out.url, bytes.NewReader(out.body))
 	if err != nil {
 		obs.Failure, obs.Detail = FailureInternal, "build request: "+ErrorText(err)
-		return
+		return nil
 	}
 	req.Header = out.header
 	ua := p.UserAgent
@@ -107,6 +123,16 @@ func (p *Prober) exchange(parent context.Context, c Check, obs *Observation, res
 		ua = "llmprobe"
 	}
 	req.Header.Set("User-Agent", ua)
+	if c.Signer != nil && c.Kind != KindReach {
+		// Signing may fetch or refresh credentials (STS, a token endpoint):
+		// it runs inside the probe's deadline, before the clock of the
+		// exchange phases starts.
+		secrets, err = c.Signer.Sign(ctx, req, out.body)
+		if err != nil {
+			obs.Failure, obs.Detail = FailureCredentials, Scrub(ErrorText(err), secrets...)
+			return secrets
+		}
+	}
 	transport := &http.Transport{
 		Proxy:                  http.ProxyFromEnvironment,
 		DialContext:            (&net.Dialer{Resolver: p.Resolver}).DialContext,
@@ -124,7 +150,7 @@ func (p *Prober) exchange(parent context.Context, c Check, obs *Observation, res
 		}
 		obs.Failure = transportFailure(err, context.Cause(ctx) == errProbeTimeout, tr.snapshot())
 		obs.Detail = ErrorText(err)
-		return
+		return secrets
 	}
 	defer resp.Body.Close()
 	obs.StatusCode = resp.StatusCode
@@ -134,9 +160,10 @@ func (p *Prober) exchange(parent context.Context, c Check, obs *Observation, res
 	if max <= 0 {
 		max = DefaultMaxBody
 	}
-	stream := c.Kind == KindStream && resp.StatusCode/100 == 2 && strings.Contains(strings.ToLower(resp.Header.Get("Content-Type")), "text/event-stream")
+	ct := strings.ToLower(resp.Header.Get("Content-Type"))
+	stream := c.Kind == KindStream && resp.StatusCode/100 == 2 && (strings.Contains(ct, "text/event-stream") || strings.Contains(ct, awsEventStream))
 	if stream {
-		obs.Stream = readStream(resp.Body, c.Provider.API, int(max), tr)
+		obs.Stream = readStream(resp.Body, obs.API, int(max), tr)
 		obs.Stream.Stalled = obs.Stream.Stalled && context.Cause(ctx) == errProbeTimeout
 	} else {
 		body, err := io.ReadAll(io.LimitReader(resp.Body, max))
@@ -155,12 +182,19 @@ func (p *Prober) exchange(parent context.Context, c Check, obs *Observation, res
 	if parent.Err() != nil {
 		res.Canceled = true
 	}
+	return secrets
 }
+
+// awsEventStream is the content type of Bedrock's ConverseStream.
+const awsEventStream = "application/vnd.amazon.eventstream"
 
 // readStream reads SSE events until the API's terminal event, an error
 // event, the end of the body or the deadline, noting the first content token.
 func readStream(body io.Reader, api API, max int, tr *phaseTrace) *StreamObservation {
-	sr := newSSEReader(io.LimitReader(body, int64(max)), max)
+	var sr eventSource = newSSEReader(io.LimitReader(body, int64(max)), max)
+	if api == APIBedrock {
+		sr = newAWSEventReader(io.LimitReader(body, int64(max)))
+	}
 	var st streamState
 	so := &StreamObservation{}
 	cleanEOF := false
@@ -182,6 +216,7 @@ func readStream(body io.Reader, api API, max int, tr *phaseTrace) *StreamObserva
 	}
 	tr.bodyDone()
 	so.Events, so.Content, so.Usage, so.Err = st.events, st.content.String(), st.usage, st.err
+	so.Finish, so.Refused = st.finish, st.refused
 	so.Complete = st.complete(api, cleanEOF)
 	return so
 }

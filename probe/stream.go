@@ -7,6 +7,8 @@ import (
 	"errors"
 	"io"
 	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream"
 )
 
 // sseEvent is one server-sent event: its type and its joined data lines.
@@ -89,14 +91,54 @@ func (s *sseReader) readLine() ([]byte, error) {
 	}
 }
 
+// eventSource yields a stream's events: SSE, or AWS event-stream frames.
+type eventSource interface {
+	next() (sseEvent, error)
+}
+
+// awsEventReader reads application/vnd.amazon.eventstream frames (Bedrock's
+// ConverseStream) with the AWS SDK's decoder. An event becomes an sseEvent
+// named by its :event-type; an exception is named "exception:<type>".
+type awsEventReader struct {
+	r   io.Reader
+	dec *eventstream.Decoder
+}
+
+func newAWSEventReader(r io.Reader) *awsEventReader {
+	return &awsEventReader{r: r, dec: eventstream.NewDecoder()}
+}
+
+func (a *awsEventReader) next() (sseEvent, error) {
+	m, err := a.dec.Decode(a.r, nil)
+	if err != nil {
+		if errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+			return sseEvent{}, io.EOF
+		}
+		return sseEvent{}, io.ErrUnexpectedEOF
+	}
+	header := func(name string) string {
+		if v := m.Headers.Get(name); v != nil {
+			return v.String()
+		}
+		return ""
+	}
+	ev := sseEvent{name: header(":event-type"), data: m.Payload}
+	if t := header(":message-type"); t == "exception" || t == "error" {
+		ev.name = "exception:" + firstNonEmpty(header(":exception-type"), header(":error-code"))
+	}
+	return ev, nil
+}
+
 // streamState is what a stream showed so far, fed event by event.
 type streamState struct {
 	events   int
 	content  strings.Builder
 	usage    Usage
 	finished bool      // a finish reason or final delta seen
-	done     bool      // the terminal event seen: [DONE] or message_stop
+	done     bool      // the terminal event seen: [DONE], message_stop, Bedrock's metadata
 	err      *APIError // an error event after the 200
+	finish   string    // the stop reason, lower-cased
+	refused  bool      // a refusal or prompt block
 }
 
 // feed interprets one event in the API's stream schema.
@@ -105,6 +147,11 @@ func (st *streamState) feed(api API, ev sseEvent) {
 	data := bytes.TrimSpace(ev.data)
 	if ev.name == "error" {
 		st.setError(data)
+		return
+	}
+	if t, ok := strings.CutPrefix(ev.name, "exception:"); ok {
+		st.setError(data)
+		st.err.AWSType = awsErrorType(t)
 		return
 	}
 	switch api {
@@ -116,8 +163,8 @@ func (st *streamState) feed(api API, ev sseEvent) {
 		var v struct {
 			Choices []struct {
 				Delta struct {
-					Content          string `json:"content"`
-					ReasoningContent string `json:"reasoning_content"`
+					Content string `json:"content"`
+					Refusal string `json:"refusal"`
 				} `json:"delta"`
 				FinishReason *string `json:"finish_reason"`
 			} `json:"choices"`
@@ -136,8 +183,12 @@ func (st *streamState) feed(api API, ev sseEvent) {
 		}
 		for _, c := range v.Choices {
 			st.content.WriteString(c.Delta.Content)
+			if c.Delta.Refusal != "" {
+				st.refused = true
+			}
 			if c.FinishReason != nil && *c.FinishReason != "" {
 				st.finished = true
+				st.finish = strings.ToLower(*c.FinishReason)
 			}
 		}
 		if v.Usage != nil {
@@ -153,8 +204,9 @@ func (st *streamState) feed(api API, ev sseEvent) {
 				} `json:"usage"`
 			} `json:"message"`
 			Delta struct {
-				Type string `json:"type"`
-				Text string `json:"text"`
+				Type       string `json:"type"`
+				Text       string `json:"text"`
+				StopReason string `json:"stop_reason"`
 			} `json:"delta"`
 			Usage struct {
 				Output int `json:"output_tokens"`
@@ -171,6 +223,9 @@ func (st *streamState) feed(api API, ev sseEvent) {
 			st.content.WriteString(v.Delta.Text)
 		case "message_delta":
 			st.finished = true
+			if v.Delta.StopReason != "" {
+				st.finish = strings.ToLower(v.Delta.StopReason)
+			}
 			if v.Usage.Output > 0 {
 				st.usage.Output = v.Usage.Output
 			}
@@ -194,6 +249,36 @@ func (st *streamState) feed(api API, ev sseEvent) {
 		}
 		if v.finished() {
 			st.finished = true
+			st.finish = v.finishReason()
+		}
+		if v.blocked() {
+			st.refused = true
+		}
+	case APIBedrock:
+		var v struct {
+			Delta struct {
+				Text string `json:"text"`
+			} `json:"delta"`
+			StopReason string `json:"stopReason"`
+			Usage      *struct {
+				Input  int `json:"inputTokens"`
+				Output int `json:"outputTokens"`
+			} `json:"usage"`
+		}
+		if json.Unmarshal(data, &v) != nil {
+			return
+		}
+		switch ev.name {
+		case "contentBlockDelta":
+			st.content.WriteString(v.Delta.Text)
+		case "messageStop":
+			st.finished = true
+			st.finish = strings.ToLower(v.StopReason)
+		case "metadata":
+			if v.Usage != nil {
+				st.usage = Usage{v.Usage.Input, v.Usage.Output}
+			}
+			st.done = true // ConverseStream's last event
 		}
 	}
 }
@@ -208,12 +293,12 @@ func (st *streamState) setError(data []byte) {
 
 // complete reports whether the stream ended the way its API ends streams:
 // OpenAI with [DONE], Anthropic with message_stop, Gemini with a finish
-// reason followed by a clean end of body.
+// reason followed by a clean end of body, Bedrock with its metadata event.
 func (st *streamState) complete(api API, cleanEOF bool) bool {
 	if st.done {
 		return true
 	}
-	if api == APIGemini || api == APIOpenAI || api == APIAzure {
+	if api == APIGemini || api == APIOpenAI || api == APIAzure || api == APIBedrock {
 		// Gemini has no terminal event; some OpenAI-compatible servers end
 		// after the finish reason without [DONE].
 		return st.finished && cleanEOF

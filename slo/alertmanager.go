@@ -59,7 +59,7 @@ route:
         # notification: when a second provider behind the same CDN fails a
         # little later, the shared-edge incident fires meanwhile and
         # inhibits it (Alertmanager mutes at notification time).
-        - matchers: ['alertname="[[ .ErrorBudget ]]"', '[[ .LayerLabel ]]="edge"']
+        - matchers: ['alertname=~"[[ .ProviderPages ]]"', '[[ .LayerLabel ]]="edge"']
           group_wait: [[ .EdgePageGroupWait ]]
     - matchers: ['[[ .SeverityLabel ]]="[[ .SeverityTicket ]]"']
       receiver: [[ .Ticket ]]
@@ -70,8 +70,13 @@ inhibit_rules:
   # behind that CDN: one page, not one per provider. Per-provider alerts carry
   # the edge label for this match.
   - source_matchers: ['alertname="[[ .SharedEdge ]]"']
-    target_matchers: ['alertname="[[ .ErrorBudget ]]"', '[[ .LayerLabel ]]="edge"']
+    target_matchers: ['alertname=~"[[ .ProviderPages ]]"', '[[ .LayerLabel ]]="edge"']
     equal: ["[[ .EdgeLabel ]]"]
+  # The fast page and the error-budget page of one outage are one page: while
+  # a provider check is down now, its burn-rate page for the same layer waits.
+  - source_matchers: ['alertname="[[ .ProviderDown ]]"']
+    target_matchers: ['alertname="[[ .ErrorBudget ]]"', '[[ .SeverityLabel ]]="[[ .SeverityPage ]]"']
+    equal: [provider, check, layer]
   # A region whose own network is down (no control target answers) explains
   # the provider failures seen only from that region. Per-provider alerts
   # carry no region: the rules already leave such regions out of their
@@ -126,10 +131,10 @@ func alertmanagerConfig(s Spec, p Profile, subtree bool) ([]byte, error) {
 		"Page":           ReceiverPage,
 		"Ticket":         ReceiverTicket,
 		"ResolveTimeout": d(5 * time.Minute),
-		"GroupWait":      d(30 * time.Second),
+		"GroupWait":      FormatDuration(pageGroupWait(p)),
 		// A probe interval and a few evaluations more than GroupWait; never
 		// under 5s, so the test profile's 1s evaluations fit too.
-		"EdgePageGroupWait":    FormatDuration(p.ScaleAtLeast(90*time.Second, 5*time.Second)),
+		"EdgePageGroupWait":    FormatDuration(EdgeGroupWait(p)),
 		"GroupInterval":        d(5 * time.Minute),
 		"RepeatInterval":       d(12 * time.Hour),
 		"PageRepeatInterval":   d(time.Hour),
@@ -140,6 +145,8 @@ func alertmanagerConfig(s Spec, p Profile, subtree bool) ([]byte, error) {
 		"SeverityTicket":       SeverityTicket,
 		"SharedEdge":           AlertSharedEdgeIncident,
 		"ErrorBudget":          AlertErrorBudgetBurn,
+		"ProviderDown":         AlertProviderDown,
+		"ProviderPages":        AlertErrorBudgetBurn + "|" + AlertProviderDown,
 		"Regional":             AlertRegionalFailure,
 		"BurnAlerts":           strings.Join([]string{AlertErrorBudgetBurn, AlertLatencyBudgetBurn}, "|"),
 		"LayerLabel":           LabelLayer,

@@ -42,8 +42,8 @@ func Generate(s Spec, p Profile) (Result, error) {
 	}
 	b := &builder{spec: s, profile: p, slos: s.SLOs()}
 	res := Result{
-		SLI:      RuleFile{Groups: b.recordingGroups()},
-		Alerts:   RuleFile{Groups: []RuleGroup{b.alertGroup()}},
+		SLI:      RuleFile{Groups: append(b.recordingGroups(), b.fastGroup())},
+		Alerts:   RuleFile{Groups: []RuleGroup{b.fastAlertGroup(), b.alertGroup()}},
 		Warnings: Measurability(s, p),
 	}
 	header := []string{

@@ -12,6 +12,7 @@ import (
 
 	"github.com/llmprobe/llmprobe/internal/buildinfo"
 	"github.com/llmprobe/llmprobe/probe"
+	"github.com/llmprobe/llmprobe/probe/cloudauth"
 )
 
 // checkFlags are the `llmprobe check` settings. Each flag has an env
@@ -27,7 +28,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var f checkFlags
 	fs.StringVar(&f.provider, "provider", "", "provider id (required; env LLMPROBE_PROVIDER)")
 	fs.StringVar(&f.check, "check", "", "reach, chat or stream (default chat when the provider's key is set, else reach; env LLMPROBE_CHECK)")
-	fs.StringVar(&f.model, "model", "", "model (default the catalog's cheap model; env LLMPROBE_<ID>_MODEL)")
+	fs.StringVar(&f.model, "model", "", "model (default the catalog's cheap model, or the first of LLMPROBE_<ID>_MODELS; env LLMPROBE_<ID>_MODEL)")
 	fs.StringVar(&f.baseURL, "base-url", "", "API root replacing the provider's, as the SDK's base URL variable (env LLMPROBE_<ID>_BASE_URL)")
 	fs.StringVar(&f.caFile, "ca-file", "", "extra trusted root certificates, PEM (env LLMPROBE_CA_FILE)")
 	fs.DurationVar(&f.timeout, "timeout", 20*time.Second, "probe timeout (env LLMPROBE_TIMEOUT)")
@@ -42,7 +43,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	set := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
-	c, prober, output, err := resolveCheck(f, set, os.Getenv)
+	c, prober, output, err := resolveCheck(ctx, f, set, os.Getenv)
 	if err != nil {
 		return err
 	}
@@ -58,7 +59,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // resolveCheck merges flags over env variables into one check. Every error
 // names the flag or variable that is wrong.
-func resolveCheck(f checkFlags, set map[string]bool, env func(string) string) (probe.Check, *probe.Prober, string, error) {
+func resolveCheck(ctx context.Context, f checkFlags, set map[string]bool, env func(string) string) (probe.Check, *probe.Prober, string, error) {
 	var c probe.Check
 	pick := func(flagName, flagValue, envName string) (value, source string) {
 		if set[flagName] {
@@ -88,11 +89,23 @@ func resolveCheck(f checkFlags, set map[string]bool, env func(string) string) (p
 		return c, nil, "", usageError{probe.MissingBaseURL(p)}
 	}
 	c.Provider, c.BaseURL = p, p.BaseURL
-	c.APIKey = probe.Secret(strings.TrimSpace(env(p.KeyEnv)))
+	if p.KeyEnv != "" {
+		c.APIKey = probe.Secret(strings.TrimSpace(env(p.KeyEnv)))
+	}
 
 	kind, src := pick("check", f.check, "LLMPROBE_CHECK")
+	if p.Credentials != probe.CredentialsKey && kind != string(probe.KindReach) {
+		// Bedrock and Vertex: their credential chain stands for the key. A
+		// chain that finds nothing leaves the signer nil (reach by default,
+		// no_api_key for chat); a broken one is a configuration error.
+		signer, _, err := cloudauth.For(ctx, p)
+		if err != nil {
+			return c, nil, "", usagef("provider %s: %v", p.ID, err)
+		}
+		c.Signer = signer
+	}
 	switch {
-	case kind == "" && c.APIKey.Set():
+	case kind == "" && (c.APIKey.Set() || c.Signer != nil):
 		c.Kind = probe.KindChat
 	case kind == "":
 		c.Kind = probe.KindReach
@@ -107,8 +120,11 @@ func resolveCheck(f checkFlags, set map[string]bool, env func(string) string) (p
 			c.Model = strings.TrimSpace(f.model)
 		}
 		if c.Model == "" {
-			return c, nil, "", usagef("--model: provider %s has no default model; set --model or %s", p.ID, probe.EnvName(p.ID, "MODEL"))
+			return c, nil, "", usagef("--model: provider %s has no default model; set --model or %s", p.ID, probe.EnvName(p.ID, probe.SettingModel))
 		}
+	}
+	if c.Kind == probe.KindReach {
+		c.Signer = nil // reach is keyless for signed providers
 	}
 
 	c.Timeout = f.timeout

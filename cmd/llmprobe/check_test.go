@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -69,7 +70,7 @@ var want = map[providertest.FaultKind]verdict{
 	providertest.CF500:                  {probe.OutcomeEdgeError, probe.ReasonEdge5xx},
 	providertest.CF502Branded:           {probe.OutcomeOriginError, probe.ReasonOrigin5xx},
 	providertest.CF503Branded:           {probe.OutcomeOriginError, probe.ReasonOrigin5xx},
-	providertest.CF504Branded:           {probe.OutcomeOriginError, probe.ReasonOrigin5xx},
+	providertest.CF504Branded:           {probe.OutcomeOriginError, probe.ReasonOriginTimeout},
 	providertest.CF502Unbranded:         {probe.OutcomeEdgeError, probe.ReasonEdge5xx},
 	providertest.CF504Unbranded:         {probe.OutcomeEdgeError, probe.ReasonEdge5xx},
 	providertest.CF520:                  {probe.OutcomeOriginError, probe.ReasonOriginBadResponse},
@@ -139,9 +140,35 @@ func cdnFault(kind providertest.FaultKind) providertest.Edge {
 	return ""
 }
 
-func keyEnv(provider string) string {
+// credentialEnv is the environment that gives provider the fake's
+// credentials: its key variable, AWS's static keys (and no metadata
+// service, no shared files), or Google ADC pointing at the fake token
+// endpoint of tokens (a plain-HTTP server) and a Vertex project.
+func credentialEnv(t *testing.T, provider string, tokens *providertest.Server) []string {
+	t.Helper()
+	switch provider {
+	case "bedrock":
+		return []string{"AWS_ACCESS_KEY_ID=" + providertest.FakeAWSAccessKeyID, "AWS_SECRET_ACCESS_KEY=" + testKey, "AWS_REGION=us-east-1",
+			"AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=" + filepath.Join(t.TempDir(), "none"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(t.TempDir(), "none")}
+	case "vertex":
+		adc := filepath.Join(t.TempDir(), "adc.json")
+		if err := os.WriteFile(adc, tokens.GoogleCredentialsJSON(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return []string{"GOOGLE_APPLICATION_CREDENTIALS=" + adc, "LLMPROBE_VERTEX_PROJECT=llmprobe-test", "LLMPROBE_VERTEX_LOCATION=us-central1"}
+	}
 	p, _ := probe.LookupProvider(provider)
-	return p.KeyEnv
+	return []string{p.KeyEnv + "=" + testKey}
+}
+
+// target is a provider and the model its checks use ("" = the default).
+type target struct{ provider, model string }
+
+func (tg target) String() string {
+	if tg.model == "" {
+		return tg.provider
+	}
+	return tg.provider + "+" + tg.model
 }
 
 // runBinary runs the built llmprobe with a clean environment plus env.
@@ -177,8 +204,11 @@ func TestCheckClassifiesEveryFault(t *testing.T) {
 			t.Errorf("fault %q has no expected verdict in this table", kind)
 		}
 	}
+	// The fake Google token endpoint of Vertex's credentials: plain HTTP.
+	tokens := providertest.NewServer(providertest.Options{Edge: providertest.EdgeNone, APIKey: testKey})
+	t.Cleanup(tokens.Close)
 	for _, scheme := range []string{"http", "https"} {
-		for _, edge := range []providertest.Edge{providertest.EdgeCloudflare, providertest.EdgeGoogle} {
+		for _, edge := range []providertest.Edge{providertest.EdgeCloudflare, providertest.EdgeGoogle, providertest.EdgeNone} {
 			opts := providertest.Options{Edge: edge, APIKey: testKey}
 			var srv *providertest.Server
 			if scheme == "https" {
@@ -194,9 +224,12 @@ func TestCheckClassifiesEveryFault(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			providers := []string{"openai", "anthropic"}
-			if edge == providertest.EdgeGoogle {
-				providers = []string{"gemini"}
+			targets := []target{{"openai", ""}, {"anthropic", ""}}
+			switch edge {
+			case providertest.EdgeGoogle:
+				targets = []target{{"gemini", ""}, {"vertex", ""}, {"vertex", "claude-haiku-4-5@20251001"}}
+			case providertest.EdgeNone:
+				targets = []target{{"bedrock", ""}} // Bedrock's runtime has no CDN in front
 			}
 			for _, kind := range append([]providertest.FaultKind{providertest.Healthy}, providertest.FaultKinds...) {
 				if k := cdnFault(kind); k != "" && k != edge {
@@ -209,14 +242,14 @@ func TestCheckClassifiesEveryFault(t *testing.T) {
 				if cdnFault(kind) == providertest.EdgeCloudflare {
 					formats = append(formats, providertest.FormatHTML)
 				}
-				for _, provider := range providers {
-					if strings.HasPrefix(string(kind), "openai_") && provider != "openai" {
+				for _, tg := range targets {
+					if strings.HasPrefix(string(kind), "openai_") && tg.provider != "openai" {
 						continue
 					}
 					for _, format := range formats {
-						name := fmt.Sprintf("%s/%s/%s/%s", scheme, provider, orDash(string(kind)), format)
+						name := fmt.Sprintf("%s/%s/%s/%s", scheme, tg, orDash(string(kind)), format)
 						t.Run(name, func(t *testing.T) {
-							checkFault(t, srv, caFile, provider, kind, format)
+							checkFault(t, srv, tokens, caFile, tg, kind, format)
 						})
 					}
 				}
@@ -229,7 +262,8 @@ func TestCheckClassifiesEveryFault(t *testing.T) {
 // fault applies to every request of its provider until cleared.
 var faultMu sync.Mutex
 
-func checkFault(t *testing.T, srv *providertest.Server, caFile, provider string, kind providertest.FaultKind, format providertest.Format) {
+func checkFault(t *testing.T, srv, tokens *providertest.Server, caFile string, tg target, kind providertest.FaultKind, format providertest.Format) {
+	provider := tg.provider
 	faultMu.Lock()
 	defer faultMu.Unlock()
 	srv.Clear()
@@ -249,7 +283,10 @@ func checkFault(t *testing.T, srv *providertest.Server, caFile, provider string,
 	if caFile != "" {
 		args = append(args, "--ca-file", caFile)
 	}
-	stdout, stderr, code := runBinary(t, []string{keyEnv(provider) + "=" + testKey}, args...)
+	if tg.model != "" {
+		args = append(args, "--model", tg.model)
+	}
+	stdout, stderr, code := runBinary(t, credentialEnv(t, provider, tokens), args...)
 	if strings.Contains(stdout+stderr, testKey) {
 		t.Fatalf("the API key appears in the output:\n%s\n%s", stdout, stderr)
 	}
@@ -324,7 +361,7 @@ func TestCheckUsageErrors(t *testing.T) {
 		message string
 	}{
 		{"no provider", []string{}, nil, "--provider is required (valid: openai, anthropic, gemini"},
-		{"an unknown provider lists the valid ids", []string{"--provider", "openia"}, nil, `--provider: unknown provider "openia" (valid: openai, anthropic, gemini, mistral, groq, deepseek, xai, openrouter, azure)`},
+		{"an unknown provider lists the valid ids", []string{"--provider", "openia"}, nil, `--provider: unknown provider "openia" (valid: openai, anthropic, gemini, mistral, groq, deepseek, xai, openrouter, azure, bedrock, vertex)`},
 		{"a malformed base URL", []string{"--provider", "openai", "--base-url", "api.openai.com/v1"}, nil, "--base-url: \"api.openai.com/v1\": scheme must be http or https"},
 		{"a base URL variable is named", []string{"--provider", "openai"}, map[string]string{"LLMPROBE_OPENAI_BASE_URL": "http://"}, "LLMPROBE_OPENAI_BASE_URL:"},
 		{"an unreadable CA file", []string{"--provider", "openai", "--ca-file", filepath.Join(dir, "missing.pem")}, nil, "--ca-file: open "},
@@ -336,6 +373,10 @@ func TestCheckUsageErrors(t *testing.T) {
 		{"an unknown check", []string{"--provider", "openai", "--check", "ping"}, nil, `--check: unknown check "ping"`},
 		{"an unknown output", []string{"--provider", "openai", "--output", "yaml"}, nil, `--output: "yaml" is not an output format`},
 		{"azure without a resource", []string{"--provider", "azure"}, nil, "provider azure needs LLMPROBE_AZURE_RESOURCE"},
+		{"vertex without a project", []string{"--provider", "vertex", "--check", "reach"}, nil, "provider vertex needs LLMPROBE_VERTEX_PROJECT"},
+		{"both a model and a model list", []string{"--provider", "openai"}, map[string]string{"LLMPROBE_OPENAI_MODEL": "a", "LLMPROBE_OPENAI_MODELS": "a,b"},
+			"LLMPROBE_OPENAI_MODEL and LLMPROBE_OPENAI_MODELS are both set"},
+		{"an output limit out of range", []string{"--provider", "openai"}, map[string]string{"LLMPROBE_OPENAI_MAX_TOKENS": "-1"}, "LLMPROBE_OPENAI_MAX_TOKENS: \"-1\" is not a whole number"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -355,6 +396,28 @@ func TestCheckUsageErrors(t *testing.T) {
 				t.Errorf("stdout %q on a usage error", stdout.String())
 			}
 		})
+	}
+}
+
+// TestCheckBedrockReachOfflineIsANetworkVerdict: without credentials and
+// without a network path, bedrock's keyless reach is a probe that ran and
+// failed on the network, never a usage error. The API root is a closed
+// port on 127.0.0.1, as an unreachable endpoint looks offline.
+func TestCheckBedrockReachOfflineIsANetworkVerdict(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + ln.Addr().String()
+	ln.Close()
+	stdout, stderr, code := runBinary(t, []string{"AWS_EC2_METADATA_DISABLED=true", "LLMPROBE_BEDROCK_BASE_URL=" + closed},
+		"check", "--provider", "bedrock", "--check", "reach", "--output", "json", "--timeout", "60s")
+	var res probe.Result
+	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
+		t.Fatalf("exit %d, stdout %q, stderr %q: %v", code, stdout, stderr, err)
+	}
+	if code != exitFailed || res.Outcome != probe.OutcomeNetworkError || res.Reason != probe.ReasonConnectRefused || res.Provider != "bedrock" {
+		t.Fatalf("exit %d, %s/%s (%s)", code, res.Outcome, res.Reason, res.Error)
 	}
 }
 

@@ -104,6 +104,7 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 		fmt.Fprintf(stdout, "wrote %s\n", path)
 	}
+	fmt.Fprint(stdout, spec.PagingReport(profile))
 	return nil
 }
 

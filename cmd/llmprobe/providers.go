@@ -55,11 +55,21 @@ func runProviders(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fmt.Fprintln(tw, "ID\tNAME\tAPI\tBASE URL\tKEY VARIABLE\tDEFAULT MODEL\tEDGE\tSTATUS PAGE")
 	for _, p := range list {
 		key := p.KeyEnv
-		if os.Getenv(p.KeyEnv) != "" {
-			key += " (set)"
+		switch p.Credentials {
+		case probe.CredentialsAWS:
+			key = "AWS default chain"
+		case probe.CredentialsGoogle:
+			key = "Google ADC"
+		default:
+			if os.Getenv(p.KeyEnv) != "" {
+				key += " (set)"
+			}
 		}
 		base := p.BaseURL
-		if base == "" {
+		switch {
+		case base == "" && p.API == probe.APIVertex:
+			base = "(set " + probe.EnvVertexProject + ")"
+		case base == "":
 			base = "(set " + probe.EnvAzureResource + ")"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", p.ID, p.Name, p.API, base, key, orDash(p.DefaultModel), p.Edge, orDash(p.StatusPage))

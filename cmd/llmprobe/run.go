@@ -23,7 +23,7 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: llmprobe run [--check-config]\n\nRun the regional worker. It is configured by environment variables:")
 		_ = envconfig.Usagef(worker.EnvPrefix, &worker.Settings{}, stderr, "  {{range .}}{{usage_key . | printf \"%-34s\"}} {{usage_default .| printf \"%-10s\"}} {{usage_description .}}\n  {{end}}\n")
-		fmt.Fprintln(stderr, "Per provider: LLMPROBE_<ID>_BASE_URL, LLMPROBE_<ID>_MODEL, its API key variable (llmprobe providers).")
+		fmt.Fprintln(stderr, "Per provider: LLMPROBE_<ID>_BASE_URL, LLMPROBE_<ID>_MODEL or _MODELS, LLMPROBE_<ID>_MAX_TOKENS, its API key variable (llmprobe providers).")
 	}
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -58,8 +58,11 @@ func printChecks(w io.Writer, s worker.Settings, checks []probe.Check, skipped [
 	fmt.Fprintln(tw, "PROVIDER\tCHECK\tMODEL\tBASE URL\tKEY")
 	for _, c := range checks {
 		key := "-"
-		if c.APIKey.Set() {
+		switch {
+		case c.APIKey.Set():
 			key = c.Provider.KeyEnv + " (set)"
+		case c.Signer != nil && c.Kind != probe.KindReach:
+			key = fmt.Sprint(c.Signer) // names the credential source, never a secret
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.Provider.ID, c.Kind, orDash(c.Model), c.BaseURL, key)
 	}

@@ -315,18 +315,26 @@ func StartAlertmanager(t testing.TB, configYAML string) *Alertmanager {
 	return &Alertmanager{URL: "http://" + addr, Logs: proc.logs.String}
 }
 
-// ClearEnv unsets, for the test, every LLMPROBE_*, OTEL_* and *_API_KEY
-// variable, so the developer's own environment cannot leak into a test of
+// ClearEnv unsets, for the test, every LLMPROBE_*, OTEL_*, AWS_* and *_API_KEY
+// variable and GOOGLE_APPLICATION_CREDENTIALS, and turns off AWS files and
+// the metadata service, so the developer's own environment cannot leak into a test of
 // the configuration.
 func ClearEnv(t *testing.T) {
 	t.Helper()
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "LLMPROBE_") || strings.HasSuffix(k, "_API_KEY") || strings.HasPrefix(k, "OTEL_") {
+		if strings.HasPrefix(k, "LLMPROBE_") || strings.HasSuffix(k, "_API_KEY") || strings.HasPrefix(k, "OTEL_") ||
+			strings.HasPrefix(k, "AWS_") || k == "GOOGLE_APPLICATION_CREDENTIALS" {
 			t.Setenv(k, "") // restored at cleanup
 			os.Unsetenv(k)
 		}
 	}
+	// Credential chains look at files and metadata services too: no test
+	// may find the machine's own AWS files or call 169.254.169.254.
+	none := filepath.Join(t.TempDir(), "none")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_CONFIG_FILE", none)
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", none)
 }
 
 // Eventually polls cond until it holds, failing the test after a minute: a

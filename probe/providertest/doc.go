@@ -12,6 +12,8 @@
 //	BaseURL("anthropic") = URL()+"/anthropic"   (/v1/models, /v1/messages)
 //	BaseURL("gemini")    = URL()+"/gemini"      (/v1beta/models, /v1beta/models/{m}:generateContent)
 //	BaseURL("azure")     = URL()+"/azure"       (/openai/deployments/{d}/chat/completions?api-version=)
+//	BaseURL("bedrock")   = URL()+"/bedrock"     (/model/{id}/converse[-stream], /async-invoke; SigV4)
+//	BaseURL("vertex")    = URL()+"/vertex"      (/v1/projects/{p}/locations/{l}/publishers/{pub}/models/{m}:{method})
 //
 // Each origin checks its provider's key header against Options.APIKey,
 // answers "pong" in its own schema (streamed on request), and writes its

@@ -219,9 +219,9 @@ func (g gemini) fail(x *exchange, kind FaultKind) response {
 			"You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.",
 			map[string]any{"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": []any{map[string]any{
 				"quotaMetric":     "generativelanguage.googleapis.com/generate_content_free_tier_requests",
-				"quotaId":         "GenerateRequestsPerMinutePerProjectPerModel-FreeTier",
+				"quotaId":         "GenerateRequestsPerDayPerProjectPerModel-FreeTier",
 				"quotaDimensions": map[string]string{"location": "global", "model": model},
-				"quotaValue":      "10",
+				"quotaValue":      "250",
 			}}},
 			map[string]any{"@type": "type.googleapis.com/google.rpc.Help", "links": []any{map[string]string{
 				"description": "Learn more about Gemini API quotas", "url": "https://ai.google.dev/gemini-api/docs/rate-limits",

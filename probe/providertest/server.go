@@ -204,7 +204,7 @@ func (s *Server) URL() string { return s.url }
 // "/<id>/v1/..." path is served as OpenAI-compatible anyway.
 func (s *Server) BaseURL(provider string) string {
 	switch provider {
-	case "anthropic", "gemini", "azure":
+	case "anthropic", "gemini", "azure", "bedrock", "vertex":
 		return s.URL() + "/" + provider
 	}
 	s.mu.Lock()
@@ -293,7 +293,7 @@ func (s *Server) enter() bool {
 }
 
 // knownProviders are served without registration; see BaseURL.
-var knownProviders = []string{"openai", "anthropic", "gemini", "azure", "mistral", "groq", "deepseek", "xai", "openrouter"}
+var knownProviders = []string{"openai", "anthropic", "gemini", "azure", "mistral", "groq", "deepseek", "xai", "openrouter", "bedrock", "vertex"}
 
 // Providers lists the provider ids the fake serves without registration.
 func Providers() []string { return append([]string(nil), knownProviders...) }
@@ -307,6 +307,10 @@ func (s *Server) originFor(id, rest string) origin {
 		return gemini{}
 	case "azure":
 		return azure{}
+	case "bedrock":
+		return bedrock{}
+	case "vertex":
+		return vertex{}
 	case "openai", "mistral", "groq", "deepseek", "xai", "openrouter":
 		return openAI{}
 	case "":
@@ -364,6 +368,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		panic(http.ErrAbortHandler)
 	}
 	defer s.handlers.Done()
+	if r.URL.Path == GoogleTokenPath {
+		s.token(w, r) // the fake OAuth2 endpoint of GoogleCredentialsJSON: no faults, no count
+		return
+	}
 	x := &exchange{s: s, w: w, r: r, ray: newRay(), start: time.Now()}
 	// Read the whole body first: faults act after the request arrived, and
 	// net/http only notices a client going away once the body is drained.

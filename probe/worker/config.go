@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"github.com/kelseyhightower/envconfig"
 
 	"github.com/llmprobe/llmprobe/probe"
+	"github.com/llmprobe/llmprobe/probe/cloudauth"
 )
 
 // EnvPrefix is the prefix of llmprobe's own settings.
@@ -135,6 +137,7 @@ func (t *ControlTargets) Decode(s string) error {
 // typo (LLMPROBE_INTERVALL) is an error and not a silent default.
 func unknownVariables() error {
 	known := map[string]bool{probe.EnvCustomProviders: true, probe.EnvAzureResource: true, probe.EnvAzureAPIVersion: true,
+		probe.EnvVertexProject: true, probe.EnvVertexLocation: true,
 		"LLMPROBE_PROVIDER": true, "LLMPROBE_CHECK": true, "LLMPROBE_OUTPUT": true, probe.EnvCAFile: true}
 	var keys strings.Builder
 	_ = envconfig.Usagef(EnvPrefix, &Settings{}, &keys, "{{range .}}{{usage_key .}}\n{{end}}")
@@ -142,7 +145,7 @@ func unknownVariables() error {
 		known[k] = true
 	}
 	for _, id := range probe.KnownIDs(os.Getenv) {
-		for _, s := range []string{"BASE_URL", "MODEL", "DEPLOYMENT"} {
+		for _, s := range probe.ProviderSettings {
 			known[probe.EnvName(id, s)] = true
 		}
 	}
@@ -161,10 +164,19 @@ func unknownVariables() error {
 }
 
 // Checks turns the settings into checks: reach for every provider, chat and
-// stream where the provider's key is set. skipped says which catalog
-// providers were left out and why (Azure without a resource). Errors are
-// *ConfigError.
+// stream where the provider's key (or, for Bedrock and Vertex, its
+// credential chain) is set, one of each per model of LLMPROBE_<ID>_MODELS.
+// skipped says which catalog providers or checks were left out and why
+// (Azure without a resource, Vertex without a project, Bedrock without AWS
+// credentials). Errors are *ConfigError.
 func (cfg Settings) Checks() (checks []probe.Check, skipped []string, err error) {
+	return cfg.checks(context.Background(), cloudauth.For)
+}
+
+// signerFor finds a provider's credentials (cloudauth.For; tests inject).
+type signerFor func(context.Context, probe.Provider) (probe.Signer, string, error)
+
+func (cfg Settings) checks(ctx context.Context, signers signerFor) (checks []probe.Check, skipped []string, err error) {
 	env := os.Getenv
 	ids := probe.KnownIDs(env)
 	explicit := len(cfg.Providers) > 0
@@ -200,22 +212,41 @@ func (cfg Settings) Checks() (checks []probe.Check, skipped []string, err error)
 			skipped = append(skipped, fmt.Sprintf("%s: %v", id, probe.MissingBaseURL(p)))
 			continue
 		}
-		key := probe.Secret(strings.TrimSpace(env(p.KeyEnv)))
+		var key probe.Secret
+		if p.KeyEnv != "" {
+			key = probe.Secret(strings.TrimSpace(env(p.KeyEnv)))
+		}
+		var signer probe.Signer
+		if p.Credentials != probe.CredentialsKey && (kinds[probe.KindChat] || kinds[probe.KindStream]) {
+			var why string
+			if signer, why, err = signers(ctx, p); err != nil {
+				return nil, nil, &ConfigError{fmt.Errorf("provider %s: %w", id, err)}
+			}
+			if why != "" {
+				skipped = append(skipped, fmt.Sprintf("%s chat and stream: %s", id, why))
+			}
+		}
 		for _, kind := range probe.Kinds {
-			if !kinds[kind] || kind != probe.KindReach && !key.Set() {
+			if !kinds[kind] || kind != probe.KindReach && !key.Set() && signer == nil {
 				continue
 			}
-			c := probe.Check{Provider: p, Kind: kind, BaseURL: p.BaseURL, APIKey: key, Region: cfg.Region, Timeout: cfg.Timeout}
+			models := []string{""}
 			if kind != probe.KindReach {
-				c.Model = p.DefaultModel
-				if c.Model == "" {
-					return nil, nil, configErrorf("%s: provider %s has a key but no model or deployment", probe.EnvName(id, "MODEL"), id)
+				models = p.Models
+				if len(models) == 0 {
+					return nil, nil, configErrorf("%s: provider %s has credentials but no model or deployment", probe.EnvName(id, probe.SettingModel), id)
 				}
 			}
-			if err := c.Validate(); err != nil {
-				return nil, nil, &ConfigError{err}
+			for _, model := range models {
+				c := probe.Check{Provider: p, Kind: kind, Model: model, BaseURL: p.BaseURL, APIKey: key, Region: cfg.Region, Timeout: cfg.Timeout}
+				if kind != probe.KindReach {
+					c.Signer = signer
+				}
+				if err := c.Validate(); err != nil {
+					return nil, nil, &ConfigError{err}
+				}
+				checks = append(checks, c)
 			}
-			checks = append(checks, c)
 		}
 	}
 	if len(checks) == 0 {

@@ -48,8 +48,8 @@ func matcher(name, value string) sdk.ObjectMatcher {
 func PolicyTree(p slo.Profile) (sdk.NotificationPolicy, error) {
 	d := func(nominal time.Duration) string { return slo.FormatDuration(p.ScaleAtLeast(nominal, time.Second)) }
 	edge := sdk.NewNotificationPolicyBuilder().
-		ObjectMatchers(sdk.ObjectMatchers{matcher("alertname", slo.AlertErrorBudgetBurn), matcher(slo.LabelLayer, "edge")}).
-		GroupWait(slo.FormatDuration(p.ScaleAtLeast(90*time.Second, 5*time.Second)))
+		ObjectMatchers(sdk.ObjectMatchers{{"alertname", "=~", slo.AlertErrorBudgetBurn + "|" + slo.AlertProviderDown}, matcher(slo.LabelLayer, "edge")}).
+		GroupWait(slo.FormatDuration(slo.EdgeGroupWait(p)))
 	page := sdk.NewNotificationPolicyBuilder().
 		ObjectMatchers(sdk.ObjectMatchers{matcher(slo.LabelSeverity, slo.SeverityPage)}).
 		Receiver(slo.ReceiverPage).

@@ -157,8 +157,8 @@ func providerDurationVsSLO() cog.Builder[dashboard.Panel] {
 
 func providerTTFBHeatmap() cog.Builder[dashboard.Panel] {
 	return newHeatmap(slo.ProviderTTFBHeatmap, "Time to first byte",
-		"How many probes had their first response byte within each histogram bucket, per interval (llmprobe_phase_duration_seconds, phase ttfb, classic buckets): a second band appearing is a slow edge or origin path.",
-		8, 8, heatmapQuery(promql.SumBy("le", promql.Increase(promql.Sel(probe.MetricPhaseDuration+"_bucket", promql.With(providerFilter, promql.Eq(probe.LabelPhase, probe.PhaseTTFB))...), rateInterval))))
+		"How many probes had their first response byte within each histogram bucket, per interval (llmprobe_phase_duration_seconds, phase ttfb: its classic buckets where Prometheus keeps them, else its native histogram): a second band appearing is a slow edge or origin path.",
+		8, 8, heatmapQuery(promql.HistogramIncrease(probe.MetricPhaseDuration, promql.With(providerFilter, promql.Eq(probe.LabelPhase, probe.PhaseTTFB)), rateInterval)))
 }
 
 func providerSlowness(o Options) cog.Builder[dashboard.Panel] {

@@ -12,13 +12,37 @@ import (
 // rather than marshalled structs so that it can carry comments: why each
 // inhibition holds, and the commented Slack and PagerDuty receivers. Its
 // delimiters are [[ ]] because Alertmanager's own templates use {{ }}.
-const alertmanagerTemplate = `# Alertmanager routing for llmprobe's alerts (profile [[ .Profile ]]).
+//
+// Rendered with Subtree set, it is the part to merge into an existing
+// Alertmanager configuration (FileAlertmanagerSubtree): the same route as a
+// subtree that matches llmprobe's alerts only, the same inhibit rules and
+// receivers, and no global section.
+const alertmanagerTemplate = `[[ if .Subtree -]]
+# llmprobe's alert routing, to merge into an existing Alertmanager
+# configuration (profile [[ .Profile ]]); alertmanager.yml beside it is the
+# same routing as a whole configuration. Merge it so:
+#   route:      add this route to your root route's routes, before any route
+#               that would catch these alerts first (it matches llmprobe's
+#               alerts by name and stops there: set continue: true to let
+#               them reach your routes as well);
+#   inhibit_rules: append these (they only match llmprobe's alerts);
+#   receivers:  append these, or rename the receivers in the route to yours.
+# Then check the result: amtool check-config alertmanager.yml
+[[- else -]]
+# Alertmanager routing for llmprobe's alerts (profile [[ .Profile ]]).
+# To merge it into an existing Alertmanager instead, see [[ .SubtreeFile ]].
+[[- end ]]
 # Page alerts go to [[ .Page ]], ticket alerts to [[ .Ticket ]]; both are a
 # webhook (alertmanager.webhookURL of the SLO spec). To reach a person,
 # uncomment the PagerDuty or Slack receiver below in your copy.
+[[ if not .Subtree -]]
 global:
   resolve_timeout: [[ .ResolveTimeout ]]
+[[ end -]]
 route:
+[[- if .Subtree ]]
+  matchers: ['alertname=~"[[ .AlertNames ]]"']
+[[- end ]]
   receiver: [[ .Ticket ]]
   # One notification group per provider and layer: the fast page and the
   # error-budget page of one outage are one incident, whichever fires or
@@ -97,15 +121,19 @@ receivers:
     #     text: '{{ range .Alerts }}{{ .Annotations.summary }} <{{ .Annotations.runbook_url }}|runbook> <{{ .Annotations.dashboard_url }}|dashboard>{{ "\n" }}{{ end }}'
 `
 
-// alertmanagerConfig renders the Alertmanager configuration. Timings are
-// scaled by the profile but never below a second.
-func alertmanagerConfig(s Spec, p Profile) ([]byte, error) {
+// alertmanagerConfig renders the Alertmanager configuration, or with
+// subtree its part to merge into an existing one. Timings are scaled by
+// the profile but never below a second.
+func alertmanagerConfig(s Spec, p Profile, subtree bool) ([]byte, error) {
 	t, err := template.New("alertmanager").Delims("[[", "]]").Parse(alertmanagerTemplate)
 	if err != nil {
 		return nil, fmt.Errorf("parse Alertmanager template: %w", err)
 	}
 	d := func(nominal time.Duration) string { return FormatDuration(p.ScaleAtLeast(nominal, time.Second)) }
-	data := map[string]string{
+	data := map[string]any{
+		"Subtree":        subtree,
+		"SubtreeFile":    FileAlertmanagerSubtree,
+		"AlertNames":     strings.Join(AlertNames(), "|"),
 		"Profile":        p.Name,
 		"Page":           ReceiverPage,
 		"Ticket":         ReceiverTicket,

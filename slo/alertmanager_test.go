@@ -72,7 +72,7 @@ func TestAlertmanagerConfigReceivesAtTheSpecsWebhook(t *testing.T) {
 }
 
 func TestAlertmanagerConfigPassesAmtoolCheckConfig(t *testing.T) {
-	amtool := lookTool(t, "amtool", "prometheus-alertmanager")
+	amtool := testkit.Binary(t, []string{"amtool"}, "prometheus-alertmanager")
 	for _, c := range goldenCases() {
 		t.Run(c.name, func(t *testing.T) {
 			p := filepath.Join(t.TempDir(), "alertmanager.yml")
@@ -88,7 +88,7 @@ func TestAlertmanagerConfigPassesAmtoolCheckConfig(t *testing.T) {
 }
 
 func TestAlertmanagerRoutesPageAndTicketAlertsToTheirReceivers(t *testing.T) {
-	amtool := lookTool(t, "amtool", "prometheus-alertmanager")
+	amtool := testkit.Binary(t, []string{"amtool"}, "prometheus-alertmanager")
 	p := filepath.Join(t.TempDir(), "alertmanager.yml")
 	if err := os.WriteFile(p, alertmanagerFile(t, goldenCases()[0].generate(t)), 0o644); err != nil {
 		t.Fatal(err)

@@ -182,10 +182,13 @@ const DatasourceUID = "llmprobe-prometheus"
 
 // Paths of the generated files, relative to the output directory (deploy/).
 const (
-	FileSLIRules       = "prometheus/rules/llmprobe-sli.rules.yml"
-	FileAlertRules     = "prometheus/rules/llmprobe-alerts.rules.yml"
-	FileAlertmanager   = "alertmanager/alertmanager.yml"
-	FilePrometheusRule = "kubernetes/base/prometheusrule.yaml"
+	FileSLIRules     = "prometheus/rules/llmprobe-sli.rules.yml"
+	FileAlertRules   = "prometheus/rules/llmprobe-alerts.rules.yml"
+	FileAlertmanager = "alertmanager/alertmanager.yml"
+	// FileAlertmanagerSubtree is the same routing as a route subtree,
+	// inhibit rules and receivers to merge into an existing Alertmanager.
+	FileAlertmanagerSubtree = "alertmanager/llmprobe-subtree.yml"
+	FilePrometheusRule      = "kubernetes/central/prometheusrule.yaml"
 )
 
 // PrometheusRuleName is the metadata.name of the generated PrometheusRule.

@@ -78,7 +78,7 @@ func TestGenerateWritesTheFourFilesUnderDeployPaths(t *testing.T) {
 			t.Errorf("%s does not start with %q", f.Path, generatedHeader)
 		}
 	}
-	want := []string{FileSLIRules, FileAlertRules, FileAlertmanager, FilePrometheusRule}
+	want := []string{FileSLIRules, FileAlertRules, FileAlertmanager, FileAlertmanagerSubtree, FilePrometheusRule}
 	if !slices.Equal(paths, want) {
 		t.Errorf("files %v, want %v", paths, want)
 	}

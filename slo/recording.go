@@ -263,10 +263,12 @@ func (b *builder) windowRules(w time.Duration, level, layerLevel string, fromRaw
 	latGood := IncreaseName(level, MetricLatencyGood, w)
 	latRatio := RatioName(level, MetricSLILatency, w)
 	if fromRaw {
+		// Latency reads the duration histogram classic or native
+		// (promql.HistogramCount, promql.HistogramBelow).
 		out = append(out, Rule{
 			Record: latValid,
-			Expr: increase(labels, promql.Sel(probe.MetricProbeDuration+"_count",
-				promql.Eq(probe.LabelOutcome, string(probe.OutcomeSuccess)), promql.Re(probe.LabelCheck, b.latencyChecks()...)), rng),
+			Expr: promql.HistogramCount(labels, probe.MetricProbeDuration,
+				[]string{promql.Eq(probe.LabelOutcome, string(probe.OutcomeSuccess)), promql.Re(probe.LabelCheck, b.latencyChecks()...)}, rng),
 		})
 		for _, g := range b.latencyGroups() {
 			matchers := []string{promql.Eq(probe.LabelOutcome, string(probe.OutcomeSuccess))}
@@ -286,8 +288,8 @@ func (b *builder) windowRules(w time.Duration, level, layerLevel string, fromRaw
 			case len(g.except) > 0:
 				matchers = append(matchers, promql.NRe(probe.LabelProvider, g.except...))
 			}
-			matchers = append(matchers, leMatcher(g.threshold))
-			r := Rule{Record: latGood, Expr: increase(labels, promql.Sel(probe.MetricProbeDuration+"_bucket", matchers...), rng)}
+			r := Rule{Record: latGood, Expr: promql.HistogramBelow(labels, probe.MetricProbeDuration, matchers,
+				leMatcher(g.threshold), promql.Num(g.threshold.Seconds()), rng)}
 			if len(ruleLabels) > 0 {
 				r.Labels = ruleLabels
 			}

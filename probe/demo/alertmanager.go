@@ -270,7 +270,10 @@ func (am *alertmanagerSim) flush(t time.Time) []*amAlert {
 			slices.Sort(aks)
 			for _, k := range aks {
 				a := g.alerts[k]
-				if !a.delivered.IsZero() {
+				// An alert that arrived after the flush was due (this
+				// step's evaluation fired it) waits for the next one, as
+				// it would in Alertmanager, which flushes on time.
+				if !a.delivered.IsZero() || a.firedAt.After(g.nextFlush) {
 					continue
 				}
 				if by := am.inhibitor(a); by != "" {

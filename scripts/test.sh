@@ -84,12 +84,17 @@ go vet ./...
 
 echo "== go test -race"
 timeline=$(mktemp)
-LLMPROBE_E2E_TIMELINE="$timeline" go test -race -count=1 ./...
+# -timeout: the slowest packages (slo's paging suite, the demo) take a few
+# minutes of CPU each; a shared 2-core machine stretches them.
+LLMPROBE_E2E_TIMELINE="$timeline" go test -race -count=1 -timeout 30m ./...
 if [ -s "$timeline" ]; then
   echo "== end-to-end alerting timeline (deploy/e2e_test.go)"
   cat "$timeline"
 fi
 rm -f "$timeline"
+
+echo "== every demo scenario, without the race detector (the race run plays one)"
+go test -count=1 -timeout 20m -run '^TestDemo' ./probe/demo/
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

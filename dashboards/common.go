@@ -31,6 +31,9 @@ const Tag = "llmprobe"
 // they filter, so that alert links (slo.DashboardURL) can say
 // var-provider=..., var-check=..., var-region=....
 const (
+	// VarDatasource picks the Prometheus every panel, variable and
+	// annotation queries, so the JSON imports into any Grafana.
+	VarDatasource  = "datasource"
 	VarProvider    = probe.LabelProvider
 	VarCheck       = probe.LabelCheck
 	VarRegion      = probe.LabelRegion
@@ -108,24 +111,43 @@ func (o Options) burnThresholds() []float64 {
 	return slices.Compact(out)
 }
 
-// datasource is the reference to the provisioned Prometheus.
+// datasource is the reference every panel, query, variable and annotation
+// uses: the datasource variable, never a fixed UID, so that the dashboards
+// import into a Grafana whose Prometheus has any UID.
 func datasource() common.DataSourceRef {
-	return common.DataSourceRef{Type: cog.ToPtr("prometheus"), Uid: cog.ToPtr(slo.DatasourceUID)}
+	return common.DataSourceRef{Type: cog.ToPtr("prometheus"), Uid: cog.ToPtr("${" + VarDatasource + "}")}
 }
+
+// datasourceVariable lists the Grafana's Prometheus datasources. It starts
+// on the one the compose stack provisions (slo.DatasourceUID), so that
+// provisioning pins it there; where no datasource has that UID, Grafana
+// starts it on the default Prometheus.
+func datasourceVariable() *dashboard.DatasourceVariableBuilder {
+	return dashboard.NewDatasourceVariableBuilder(VarDatasource).
+		Label("Prometheus").
+		Description("The Prometheus that evaluates the llmprobe rules (llmprobe generate's rule files or PrometheusRule).").
+		Type("prometheus").
+		Current(dashboard.VariableOption{
+			Selected: cog.ToPtr(true),
+			Text:     dashboard.StringOrArrayOfString{String: cog.ToPtr(provisionedDatasourceName)},
+			Value:    dashboard.StringOrArrayOfString{String: cog.ToPtr(slo.DatasourceUID)},
+		})
+}
+
+// provisionedDatasourceName is the name of the datasource that
+// deploy/grafana/provisioning creates with slo.DatasourceUID.
+const provisionedDatasourceName = "llmprobe Prometheus"
 
 // ---- PromQL ----
 
 // ref is a template variable as a query uses it.
 func ref(name string) string { return "$" + name }
 
-// quantile writes histogram_quantile over the rate of a classic histogram's
-// buckets, grouped by labels (le is added).
+// quantile writes histogram_quantile over the rate of a histogram, by
+// labels: native where the Prometheus stores it, else classic
+// (promql.HistogramQuantile).
 func quantile(q float64, histogram string, filter []string, labels string) string {
-	group := "le"
-	if labels != "" {
-		group = labels + ", le"
-	}
-	return fmt.Sprintf("histogram_quantile(%s, %s)", promql.Num(q), promql.SumBy(group, promql.Rate(promql.Sel(histogram+"_bucket", filter...), rateInterval)))
+	return promql.HistogramQuantile(promql.Num(q), labels, histogram, filter, rateInterval)
 }
 
 // Grafana's interval variables.
@@ -135,11 +157,12 @@ const (
 )
 
 // availabilityOverRange is success / valid over the dashboard's time range,
-// from the raw counters, summed by labels.
+// from the raw counters, summed by labels, leaving out the probes of a
+// region whose own network was down, as the SLI rules do.
 func availabilityOverRange(filter []string, labels string) string {
-	success := promql.SumBy(labels, promql.Increase(promql.Sel(probe.MetricProbesTotal, promql.With(filter, promql.Eq(probe.LabelOutcome, string(probe.OutcomeSuccess)))...), rangeVar))
-	valid := promql.SumBy(labels, promql.Increase(promql.Sel(probe.MetricProbesTotal, promql.With(filter, promql.Re(probe.LabelOutcome, slo.ValidOutcomes()...))...), rangeVar))
-	return success + "\n/\n" + valid
+	success := slo.MeasuredIncrease(labels, filter, rangeVar, string(probe.OutcomeSuccess))
+	valid := slo.MeasuredIncrease(labels, filter, rangeVar, slo.ValidOutcomes()...)
+	return "(\n" + success + "\n)\n/\n(\n" + valid + "\n)"
 }
 
 // recordedAvailability is success / valid from the region-level recorded
@@ -221,7 +244,8 @@ func tableQuery(expr string) *query {
 	return prometheus.NewDataqueryBuilder().Expr(expr).Instant().Format(prometheus.PromQueryFormatTable).EditorMode(prometheus.QueryEditorModeCode)
 }
 
-// heatmapQuery reads a classic histogram's buckets for a heatmap panel.
+// heatmapQuery reads a histogram's buckets for a heatmap panel
+// (promql.HistogramIncrease: classic buckets by le, or a native histogram).
 func heatmapQuery(expr string) *query {
 	return prometheus.NewDataqueryBuilder().Expr(expr).LegendFormat("{{le}}").Range().Format(prometheus.PromQueryFormatHeatmap).EditorMode(prometheus.QueryEditorModeCode)
 }
@@ -294,7 +318,8 @@ func newDashboard(uid, title, description, from string, providerFilter string) *
 			IncludeVars(true).
 			KeepTime(true).
 			Tooltip("The other llmprobe dashboards, with these variables and this time range")).
-		Annotations(alertAnnotations(providerFilter))
+		Annotations(alertAnnotations(providerFilter)).
+		WithVariable(datasourceVariable())
 }
 
 // Alert annotations: every dashboard marks when llmprobe alerts fired on

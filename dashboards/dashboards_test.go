@@ -170,8 +170,9 @@ func TestEveryQueryParsesAsPromQL(t *testing.T) {
 	}
 }
 
-// histograms are the worker's classic histograms: queries read their
-// _bucket, _count and _sum series, never the bare name.
+// histograms are the worker's histograms: queries read their classic
+// _bucket, _count and _sum series, or the bare name, the native histogram
+// a Prometheus 3 scraping protobuf stores.
 var histograms = []string{probe.MetricProbeDuration, probe.MetricPhaseDuration, probe.MetricEdgeOverhead, probe.MetricScheduleLateness}
 
 // exportedSeries maps every series name the worker exports to its labels
@@ -190,11 +191,12 @@ func exportedSeries() map[string][]string {
 		probe.MetricRateLimitRemaining:  w(probe.LabelKind),
 		probe.MetricBuildInfo:           {probe.LabelVersion, probe.LabelRevision, probe.LabelGoVersion},
 		probe.MetricProbesSkipped:       w(probe.LabelSkipReason),
+		probe.MetricProbesUnmeasured:    w(probe.LabelOutcome),
 		probe.MetricBackoff:             l,
 		probe.MetricBudgetRemaining:     {probe.LabelProvider, probe.LabelRegion, probe.LabelKind},
 		"up":                            {},
 		metricAlerts: {labelAlertName, labelAlertState, slo.LabelSeverity, probe.LabelProvider, probe.LabelCheck,
-			slo.LabelLayer, slo.LabelSLO, probe.LabelEdge, probe.LabelRegion, slo.LabelCause, probe.LabelReason},
+			slo.LabelLayer, slo.LabelSLO, probe.LabelEdge, probe.LabelRegion, slo.LabelCause, probe.LabelReason, probe.LabelPhase},
 	}
 	hist := map[string][]string{
 		probe.MetricProbeDuration:    w(probe.LabelOutcome),
@@ -203,6 +205,7 @@ func exportedSeries() map[string][]string {
 		probe.MetricScheduleLateness: {},
 	}
 	for _, h := range histograms {
+		m[h] = hist[h]
 		m[h+"_bucket"] = append(slices.Clone(hist[h]), "le")
 		m[h+"_count"] = hist[h]
 		m[h+"_sum"] = hist[h]
@@ -234,6 +237,8 @@ func recordedLabels(name string) []string {
 		out = []string{probe.LabelEdge, probe.LabelProvider}
 	case slo.LevelEdgeProviderRegion:
 		out = []string{probe.LabelEdge, probe.LabelProvider, probe.LabelRegion}
+	case slo.LevelProviderCheckPhaseRegion:
+		out = []string{probe.LabelProvider, probe.LabelCheck, probe.LabelPhase, probe.LabelRegion}
 	}
 	switch metric {
 	case slo.MetricBurnRate, slo.MetricObjective, slo.MetricLatencyThreshold, slo.MetricBudgetRemaining:
@@ -357,8 +362,12 @@ func TestEveryTemplateVariableResolves(t *testing.T) {
 	}
 }
 
-// Every panel is documented and queries the provisioned datasource.
+// Every panel is documented, and every panel, query, variable and
+// annotation queries the datasource variable, never a fixed UID, so the
+// JSON imports into any Grafana; the variable starts on the provisioned
+// datasource.
 func TestEveryPanelHasADescriptionAndTheDatasource(t *testing.T) {
+	ref := "${" + VarDatasource + "}"
 	for _, d := range parsed(t, defaultOptions()) {
 		for _, p := range d.allPanels() {
 			if p.Type == "row" {
@@ -368,29 +377,85 @@ func TestEveryPanelHasADescriptionAndTheDatasource(t *testing.T) {
 			if len(p.Description) < 40 {
 				t.Errorf("%s has no real description: %q", where, p.Description)
 			}
-			if p.Datasource == nil || p.Datasource.UID != slo.DatasourceUID {
-				t.Errorf("%s does not use datasource %s", where, slo.DatasourceUID)
+			if p.Datasource == nil || p.Datasource.UID != ref {
+				t.Errorf("%s does not use the datasource variable: %+v", where, p.Datasource)
 			}
 			if len(p.Targets) == 0 {
 				t.Errorf("%s has no query", where)
 			}
 			for _, q := range p.Targets {
-				if q.Datasource == nil || q.Datasource.UID != slo.DatasourceUID {
-					t.Errorf("%s query %s does not use datasource %s", where, q.RefID, slo.DatasourceUID)
+				if q.Datasource == nil || q.Datasource.UID != ref {
+					t.Errorf("%s query %s does not use the datasource variable: %+v", where, q.RefID, q.Datasource)
 				}
 			}
 			if p.Type != "table" && p.FieldConfig.Defaults.Unit == "" && len(p.FieldConfig.Defaults.Mappings) == 0 && p.Type != "heatmap" {
 				t.Errorf("%s has neither a unit nor value mappings", where)
 			}
 		}
+		var dsVars int
 		for _, x := range d.Templating.List {
-			if x.Type == "query" && (x.Datasource == nil || x.Datasource.UID != slo.DatasourceUID) {
-				t.Errorf("%s variable %s does not use datasource %s", d.UID, x.Name, slo.DatasourceUID)
+			if x.Type == "query" && (x.Datasource == nil || x.Datasource.UID != ref) {
+				t.Errorf("%s variable %s does not use the datasource variable", d.UID, x.Name)
+			}
+			if x.Type == "datasource" {
+				dsVars++
+				if x.Name != VarDatasource || x.Query != "prometheus" || x.Current.Value != slo.DatasourceUID {
+					t.Errorf("%s datasource variable %+v, want %s over Prometheus datasources starting on %s", d.UID, x, VarDatasource, slo.DatasourceUID)
+				}
+			}
+		}
+		if dsVars != 1 || d.Templating.List[0].Type != "datasource" {
+			t.Errorf("%s has %d datasource variables, want one, first", d.UID, dsVars)
+		}
+		for _, a := range d.Annotations.List {
+			if a.Datasource == nil || (a.Datasource.UID != ref && a.Datasource.UID != "grafana") {
+				t.Errorf("%s annotation %s does not use the datasource variable: %+v", d.UID, a.Name, a.Datasource)
 			}
 		}
 		if len(d.Annotations.List) == 0 {
 			t.Errorf("%s has no alert annotations", d.UID)
 		}
+	}
+}
+
+// No dashboard JSON names a datasource by a fixed UID.
+func TestDashboardJSONHasNoFixedDatasourceUID(t *testing.T) {
+	files, err := Generate(defaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, f := range files {
+		if !strings.HasSuffix(f.Path, ".json") {
+			continue
+		}
+		n++
+		var doc any
+		if err := json.Unmarshal(f.Data, &doc); err != nil {
+			t.Fatal(err)
+		}
+		var walk func(path string, v any)
+		walk = func(path string, v any) {
+			switch x := v.(type) {
+			case map[string]any:
+				for k, c := range x {
+					if k == "uid" && path != "" && c != "${"+VarDatasource+"}" && c != "grafana" {
+						if p := path[strings.LastIndex(path, ".")+1:]; p == "datasource" {
+							t.Errorf("%s: %s.uid = %v, a fixed datasource UID", f.Path, path, c)
+						}
+					}
+					walk(path+"."+k, c)
+				}
+			case []any:
+				for _, c := range x {
+					walk(path, c)
+				}
+			}
+		}
+		walk("", doc)
+	}
+	if n != 3 {
+		t.Errorf("%d dashboards, want 3", n)
 	}
 }
 
@@ -414,6 +479,7 @@ func TestPanelIDsAreTheDocumentedOnes(t *testing.T) {
 			int(slo.ProviderRowStatusPage): "row", int(slo.ProviderStatusPage): "state-timeline", int(slo.ProviderProbeAvail): "state-timeline",
 			int(slo.ProviderRowQuota): "row", int(slo.ProviderRateLimit): "timeseries", int(slo.ProviderBudgetLeft): "timeseries",
 			int(slo.ProviderSkipped): "timeseries", int(slo.ProviderTokens): "timeseries", int(slo.ProviderTokensTotal): "stat", int(slo.ProviderCost): "stat",
+			int(slo.ProviderSlowness): "timeseries",
 		},
 		slo.DashboardSLO: {
 			int(slo.SLORowSummary): "row", int(slo.SLOSummary): "table", int(slo.SLORowProvider): "row", int(slo.SLOObjective): "stat",

@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/llmprobe/llmprobe/internal/testkit"
+	"github.com/llmprobe/llmprobe/probe"
 	"github.com/llmprobe/llmprobe/probe/providertest"
 	"github.com/llmprobe/llmprobe/slo"
 )
@@ -116,17 +117,22 @@ func tailString(s string, n int) string {
 }
 
 // TestDashboardQueriesAgainstARealPrometheus runs every query of every
-// dashboard through a real Prometheus that evaluates the generated rules
-// (test profile) over two regional workers probing faulty fakes: Gemini's
-// origin fails from both regions (an availability page), OpenAI fails at
-// the Cloudflare edge from us-east only (a regional failure), Anthropic is
-// healthy. Every query must be valid, and every one
-// not listed in mayBeEmpty must return data for at least one provider.
+// dashboard through real Prometheus 3 servers that evaluate the generated
+// rules (test profile) over two regional workers probing faulty fakes:
+// Gemini's origin fails from both regions (an availability page), OpenAI
+// fails at the Cloudflare edge from us-east only (a regional failure),
+// Anthropic is healthy. One Prometheus stores the workers' histograms as
+// classic series (text scrape), the other as native histograms only
+// (protobuf scrape, scrape_native_histograms): a user may have either.
+// Every query must be valid on both, and every one not listed in
+// mayBeEmpty must return data for at least one provider on both. The
+// workers trace their probes, and the duration observations reach both
+// Prometheus servers as exemplars carrying the trace ID.
 func TestDashboardQueriesAgainstARealPrometheus(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end: starts Prometheus and two workers")
 	}
-	testkit.Binary(t, []string{"prometheus"}, "prometheus")
+	testkit.Prometheus3Tool(t, "prometheus")
 	bin := buildWorker(t)
 
 	profile := slo.TestProfile()
@@ -166,6 +172,7 @@ func TestDashboardQueriesAgainstARealPrometheus(t *testing.T) {
 	gfe.Inject("gemini", providertest.Fault{Kind: providertest.Origin503})
 	control := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }))
 	t.Cleanup(control.Close)
+	collector := testkit.TraceCollector(t) // the workers trace their probes: exemplars
 
 	var targets []string
 	for region, cf := range map[string]*providertest.Server{"eu-west": cfEU, "us-east": cfUS} {
@@ -178,19 +185,65 @@ func TestDashboardQueriesAgainstARealPrometheus(t *testing.T) {
 			"LLMPROBE_ANTHROPIC_BASE_URL": cf.BaseURL("anthropic"),
 			"LLMPROBE_GEMINI_BASE_URL":    gfe.BaseURL("gemini"),
 			"OPENAI_API_KEY":              e2eKey, "ANTHROPIC_API_KEY": e2eKey, "GEMINI_API_KEY": e2eKey,
+			"OTEL_EXPORTER_OTLP_ENDPOINT": collector, "OTEL_BSP_SCHEDULE_DELAY": "200",
 		}))
 	}
 	sort.Strings(targets)
-	prom := testkit.StartPrometheus(t, testkit.PrometheusOptions{ScrapeTargets: targets, ScrapeInterval: time.Second, RuleFiles: ruleFiles})
+	type kind struct {
+		name   string
+		scrape []string
+		// has and hasNot are histogram series this kind must and must not store.
+		has, hasNot string
+	}
+	kinds := []*kind{
+		{name: "classic histograms", scrape: []string{"scrape_protocols: [OpenMetricsText1.0.0, PrometheusText0.0.4]"},
+			has: probe.MetricProbeDuration + "_bucket", hasNot: probe.MetricProbeDuration},
+		{name: "native histograms", scrape: []string{"scrape_protocols: [PrometheusProto]", "scrape_native_histograms: true", "always_scrape_classic_histograms: false"},
+			has: probe.MetricProbeDuration, hasNot: probe.MetricProbeDuration + "_bucket"},
+	}
+	// One after the other, so that one Prometheus at a time evaluates the
+	// rules on a shared machine; each stops when its subtest ends.
+	for _, kind := range kinds {
+		t.Run(kind.name, func(t *testing.T) {
+			prom := testkit.StartPrometheus(t, testkit.PrometheusOptions{ScrapeTargets: targets, ScrapeInterval: time.Second,
+				ScrapeSettings: kind.scrape, RuleFiles: ruleFiles, ExtraArgs: []string{"--enable-feature=exemplar-storage"}})
+			if v, ok := prom.WaitFor(t, "count("+kind.has+")", 30*time.Second, func(v model.Vector) bool { return len(v) == 1 }); !ok {
+				t.Fatalf("%s stores no %s: %v", kind.name, kind.has, v)
+			}
+			if v, _ := prom.WaitFor(t, "count("+kind.hasNot+")", 0, func(model.Vector) bool { return true }); len(v) > 0 {
+				t.Fatalf("%s stores %s too: the test would not tell the kinds apart", kind.name, kind.hasNot)
+			}
+			// The latency SLI is measured from either kind: anthropic's
+			// chat probes all finish well within the threshold.
+			sli := slo.RatioName(slo.LevelProviderCheck, slo.MetricSLILatency, 5*time.Minute) + `{provider="anthropic",check="chat"}`
+			if v, ok := prom.WaitFor(t, sli, time.Minute, func(v model.Vector) bool { return len(v) == 1 && v[0].Value == 1 }); !ok {
+				t.Errorf("%s = %v, want 1", sli, v)
+			}
+			checkDashboardQueries(t, prom, spec, profile)
+			prom.CheckTraceExemplars(t, `{__name__=~"`+probe.MetricProbeDuration+`(_bucket)?",outcome="success"}`, probe.ExemplarTraceIDLabel)
+		})
+	}
+}
+
+// checkDashboardQueries waits for the incident's alerts, then runs every
+// dashboard query and checks what the key panels show.
+func checkDashboardQueries(t *testing.T, prom *testkit.Prometheus, spec slo.Spec, profile slo.Profile) {
+	t.Helper()
 	api := prom.API()
 
 	// The incident pages and the regional failure is seen before the
 	// dashboards are read.
 	for _, alert := range []string{slo.AlertErrorBudgetBurn, slo.AlertRegionalFailure} {
 		expr := fmt.Sprintf(`ALERTS{alertname=%q, alertstate="firing"}`, alert)
-		if _, ok := prom.WaitFor(t, expr, 90*time.Second, func(v model.Vector) bool { return len(v) > 0 }); !ok {
-			t.Fatalf("%s did not fire within 90s", alert)
+		if _, ok := prom.WaitFor(t, expr, 2*time.Minute, func(v model.Vector) bool { return len(v) > 0 }); !ok {
+			t.Fatalf("%s did not fire within two minutes", alert)
 		}
+	}
+	// The slowness baseline ends a degraded window before now: it has data
+	// once the workers have run that long.
+	baseline := slo.RecordName(slo.LevelProviderCheckPhaseRegion, slo.MetricPhaseP95, slo.OperationSeconds+slo.FormatDuration(time.Duration(spec.Degraded.Baseline)))
+	if _, ok := prom.WaitFor(t, baseline, 90*time.Second, func(v model.Vector) bool { return len(v) > 0 }); !ok {
+		t.Fatalf("%s was not recorded within 90s", baseline)
 	}
 
 	o := Options{Spec: spec, Profile: profile}
@@ -375,7 +428,10 @@ func contains(list []string, s string) bool {
 // repeated provider variables, All for the others.
 func e2eValues(t *testing.T, api v1.API, d dashboardJSON, providers []string, now time.Time) []map[string]string {
 	t.Helper()
-	base := map[string]string{"__rate_interval": "5s", "__range": "1m", "__interval": "2s", "__url_time_range": "from=now-1m&to=now"}
+	// $__rate_interval of 10s: twice the longest gap between a backing-off
+	// check's probes (five 1s intervals), so every window holds a probe of
+	// every check even as Prometheus 3 reads it left-open.
+	base := map[string]string{"__rate_interval": "10s", "__range": "1m", "__interval": "2s", "__url_time_range": "from=now-1m&to=now"}
 	var sets []map[string]string
 	for _, p := range providers {
 		v := map[string]string{}
@@ -387,6 +443,8 @@ func e2eValues(t *testing.T, api v1.API, d dashboardJSON, providers []string, no
 			case x.Type == "textbox":
 				v[x.Name] = x.Query
 				continue
+			case x.Type == "datasource":
+				continue // the test queries its one Prometheus
 			case x.Name == VarProvider:
 				v[x.Name] = p
 			default:

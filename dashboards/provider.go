@@ -65,7 +65,8 @@ func (d ProviderDetail) Build() (dashboard.Dashboard, error) {
 		WithPanel(providerPhases(slo.ProviderPhaseP95, 0.95)).
 		WithPanel(providerDurationVsSLO()).
 		WithPanel(providerTTFBHeatmap()).
-		WithPanel(providerEdgeOverhead())
+		WithPanel(providerEdgeOverhead()).
+		WithPanel(providerSlowness(o))
 	b = b.WithRow(row(slo.ProviderRowFailures, "Failures and regions")).
 		WithPanel(providerFailuresByReason()).
 		WithPanel(providerRegionAvailability()).
@@ -156,8 +157,23 @@ func providerDurationVsSLO() cog.Builder[dashboard.Panel] {
 
 func providerTTFBHeatmap() cog.Builder[dashboard.Panel] {
 	return newHeatmap(slo.ProviderTTFBHeatmap, "Time to first byte",
-		"How many probes had their first response byte within each histogram bucket, per interval (llmprobe_phase_duration_seconds, phase ttfb, classic buckets): a second band appearing is a slow edge or origin path.",
-		8, 8, heatmapQuery(promql.SumBy("le", promql.Increase(promql.Sel(probe.MetricPhaseDuration+"_bucket", promql.With(providerFilter, promql.Eq(probe.LabelPhase, probe.PhaseTTFB))...), rateInterval))))
+		"How many probes had their first response byte within each histogram bucket, per interval (llmprobe_phase_duration_seconds, phase ttfb: its classic buckets where Prometheus keeps them, else its native histogram): a second band appearing is a slow edge or origin path.",
+		8, 8, heatmapQuery(promql.HistogramIncrease(probe.MetricPhaseDuration, promql.With(providerFilter, promql.Eq(probe.LabelPhase, probe.PhaseTTFB)), rateInterval)))
+}
+
+func providerSlowness(o Options) cog.Builder[dashboard.Panel] {
+	d := o.Spec.Degraded
+	recent := slo.RecordName(slo.LevelProviderCheckPhaseRegion, slo.MetricPhaseP95, slo.OperationSeconds+slo.FormatDuration(time.Duration(d.Window)))
+	baseline := slo.RecordName(slo.LevelProviderCheckPhaseRegion, slo.MetricPhaseP95, slo.OperationSeconds+slo.FormatDuration(time.Duration(d.Baseline)))
+	filter := []string{promql.Eq(probe.LabelProvider, ref(VarProvider)), promql.Re(probe.LabelCheck, ref(VarCheck)), promql.Re(probe.LabelRegion, ref(VarRegion))}
+	legend := "{{" + probe.LabelRegion + "}} {{" + probe.LabelCheck + "}} {{" + probe.LabelPhase + "}}"
+	return newTimeseries(slo.ProviderSlowness, "Slow, not down: p95 against its usual",
+		"The p95 time to first byte and, for streams, to first token over the last "+slo.FormatDuration(time.Duration(d.Window))+" per region (solid), against the same p95 over the "+slo.FormatDuration(time.Duration(d.Baseline))+" before (dashed). LLMProbeDegraded opens a ticket when the solid line reaches "+promql.Num(d.Factor)+" times the dashed one, and at least "+slo.FormatDuration(time.Duration(d.MinLatency))+", from two regions or more.",
+		24, 8,
+		series(promql.Sel(recent, filter...), legend),
+		series(promql.Sel(baseline, filter...), legend+" usual")).
+		Unit("s").Min(0).
+		OverrideByQuery("B", dashedLine())
 }
 
 func providerEdgeOverhead() cog.Builder[dashboard.Panel] {

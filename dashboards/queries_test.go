@@ -68,6 +68,9 @@ type variableJSON struct {
 	IncludeAll bool    `json:"includeAll"`
 	AllValue   string  `json:"allValue"`
 	Datasource *dsJSON `json:"datasource"`
+	Current    struct {
+		Value any `json:"value"`
+	} `json:"current"`
 }
 
 type annotationJSON struct {

@@ -115,17 +115,18 @@ func (tl *timeline) mark(what string, at time.Time) {
 
 // TestEndToEndIncidentsAlertAndResolve runs the pipeline on loopback with
 // the real tools: three regional workers (the built binary) probe the fake
-// providers; a real Prometheus scrapes them and evaluates the rules that
+// providers; a real Prometheus 3 scrapes them and evaluates the rules that
 // `llmprobe generate --profile test` writes; a real Alertmanager routes the
 // alerts to a webhook inside the test. A shared Cloudflare incident must
 // arrive as one LLMProbeSharedEdgeIncident (the per-provider edge pages
-// inhibited), an OpenAI origin outage as a page with layer="origin", and
+// inhibited), an OpenAI origin outage as an LLMProbeProviderDown page with
+// layer="origin" (its error-budget page fires too, inhibited by it), and
 // both must resolve after recovery.
 func TestEndToEndIncidentsAlertAndResolve(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end to end: about two minutes")
 	}
-	testkit.Binary(t, []string{"prometheus"}, "prometheus")
+	testkit.Prometheus3Tool(t, "prometheus")
 	testkit.Binary(t, []string{"prometheus-alertmanager", "alertmanager"}, "prometheus-alertmanager")
 	bin := buildBinary(t)
 	hook := testkit.NewWebhook(t)
@@ -239,18 +240,23 @@ func TestEndToEndIncidentsAlertAndResolve(t *testing.T) {
 	cf.Inject("openai", providertest.Fault{Kind: providertest.Origin500})
 	tl.mark("fault injected: origin_500 for openai", injected)
 	tl.mark("first failed probe (eu-west, openai chat, origin_error)", firstFailure(t, workers[0], "openai", probe.KindChat, probe.OutcomeOriginError))
-	page := map[string]string{"alertname": "LLMProbeErrorBudgetBurn", "provider": "openai", "layer": "origin", "severity": "page"}
+	// Both pages fire in Prometheus; the fast LLMProbeProviderDown is the
+	// one delivered (it inhibits the budget page of the same provider,
+	// check and layer once it fires, so whether the budget page got out
+	// first is a race this test does not judge).
+	page := map[string]string{"alertname": "LLMProbeProviderDown", "provider": "openai", "layer": "origin", "severity": "page"}
+	tl.mark("LLMProbeProviderDown{openai, origin} firing", waitAlert("LLMProbeProviderDown", map[string]string{"provider": "openai", "layer": "origin", "severity": "page"}, 90*time.Second))
 	tl.mark("LLMProbeErrorBudgetBurn{openai, origin, page} firing", waitAlert("LLMProbeErrorBudgetBurn", map[string]string{"provider": "openai", "layer": "origin", "severity": "page"}, 90*time.Second))
 	at, _ = waitDelivery("firing", injected, page, 60*time.Second)
-	tl.mark("delivered to the webhook", at)
-	if _, n := hook.Find("firing", injected, map[string]string{"alertname": "LLMProbeErrorBudgetBurn", "provider": "anthropic", "severity": "page"}); n > 0 {
+	tl.mark("LLMProbeProviderDown delivered to the webhook", at)
+	if _, n := hook.Find("firing", injected, map[string]string{"provider": "anthropic", "severity": "page"}); n > 0 {
 		t.Error("anthropic paged during an OpenAI-only outage")
 	}
 	recovered = time.Now()
 	cf.Clear()
 	tl.mark("fault cleared", recovered)
 	at, _ = waitDelivery("resolved", recovered, page, 120*time.Second)
-	tl.mark("page resolved at the webhook", at)
+	tl.mark("LLMProbeProviderDown resolved at the webhook", at)
 
 	everything := hook.String()
 	for _, l := range workerLogs {

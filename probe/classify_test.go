@@ -120,7 +120,7 @@ func TestClassifyCorpus(t *testing.T) {
 }
 
 // TestClassifyWild replays testdata/wild.jsonl: real provider and CDN
-// responses the classifier was not built from (issue 12), each with its
+// responses the classifier was not built from, each with its
 // source. Every provider in it must be in the catalog.
 func TestClassifyWild(t *testing.T) {
 	for _, c := range loadCases(t, "testdata/wild.jsonl", 40) {

@@ -62,7 +62,12 @@ var DurationBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 
 // Extra worker metrics beyond the contract: they explain gaps in it (a check
 // that is backing off or out of budget runs no probes).
 const (
-	MetricProbesSkipped    = "llmprobe_probes_skipped_total"
+	MetricProbesSkipped = "llmprobe_probes_skipped_total"
+	// MetricProbesUnmeasured counts, by outcome, the probes that finished
+	// while every control target failed from the region: its own network
+	// was down, so they say nothing about the provider. The SLI rules
+	// subtract them from llmprobe_probes_total.
+	MetricProbesUnmeasured = "llmprobe_probes_unmeasured_total"
 	MetricBackoff          = "llmprobe_backoff_remaining_seconds"
 	MetricBudgetRemaining  = "llmprobe_budget_remaining"
 	MetricScheduleLateness = "llmprobe_schedule_lateness_seconds"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check CI runs: installs the tools the tests use (Debian packages
 # prometheus, prometheus-alertmanager, docker-compose, chromium, and kubectl
-# where an apt source has it) when missing, then
+# where an apt source has it) when missing, builds Prometheus 3 once into a
+# cache, then
 # gofmt, go vet, go test -race, the generated-artifact check, a short run of
 # every fuzz target and the shared corpus replayed against the built binary.
 set -euo pipefail
@@ -21,6 +22,8 @@ need=()
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v amtool >/dev/null 2>&1 || need+=(prometheus-alertmanager)
 command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
+# The tests start their own Prometheus and Alertmanager on free loopback
+# ports; the services these packages may start are left alone.
 # Headless Chromium for the status page browser test (probe/worker/page_browser_test.go).
 command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromium)
 if ((${#need[@]})); then
@@ -33,10 +36,41 @@ if ! command -v kubectl >/dev/null 2>&1; then
   echo "== installing kubectl"
   apt_install kubectl || echo "kubectl is not installable here: the kustomize test will skip"
 fi
-# The Debian packages start their services; the tests run their own copies.
-for svc in prometheus prometheus-alertmanager; do
-  if command -v systemctl >/dev/null 2>&1; then systemctl stop "$svc" >/dev/null 2>&1 || true; fi
-done
+# Prometheus 3 is not in Debian: build cmd/prometheus and cmd/promtool of
+# this module version once per machine into a per-user cache (about 9
+# CPU-minutes on a clean machine, then nothing), stamped with their version
+# so that --version and prometheus_build_info say 3.x. The tests find them
+# through LLMPROBE_PROMETHEUS3_DIR (internal/testkit/prometheus3.go).
+prom3_module=github.com/prometheus/prometheus
+prom3_module_version=v0.316.0 # keep in step with internal/testkit/prometheus3.go
+prom3_version=3.16.0
+export LLMPROBE_PROMETHEUS3_DIR="${LLMPROBE_PROMETHEUS3_DIR:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/llmprobe/prometheus-$prom3_module_version}"
+prom3_ok() {
+  for tool in prometheus promtool; do
+    "$LLMPROBE_PROMETHEUS3_DIR/$tool" --version 2>/dev/null | grep -q "version $prom3_version " || return 1
+  done
+}
+if ! prom3_ok; then
+  echo "== building Prometheus $prom3_version ($prom3_module@$prom3_module_version) into $LLMPROBE_PROMETHEUS3_DIR (once per machine)"
+  started=$SECONDS
+  mkdir -p "$(dirname "$LLMPROBE_PROMETHEUS3_DIR")"
+  staging=$(mktemp -d "$LLMPROBE_PROMETHEUS3_DIR.build.XXXXXX")
+  v=github.com/prometheus/common/version
+  # Outside the repository, so that our go.mod does not apply.
+  # remove_all_sd leaves out the service-discovery plugins but file and
+  # http (the tests use static targets): 9 CPU-minutes instead of 17.
+  (cd "$staging" && GOBIN="$staging" go install -tags remove_all_sd \
+    -ldflags "-X $v.Version=$prom3_version -X $v.Revision=$prom3_module_version -X $v.Branch=go-install -X $v.BuildUser=llmprobe-scripts-test.sh" \
+    "$prom3_module/cmd/prometheus@$prom3_module_version" "$prom3_module/cmd/promtool@$prom3_module_version")
+  mkdir -p "$LLMPROBE_PROMETHEUS3_DIR"
+  # One rename per binary: a concurrent test sees the old build or the new one.
+  mv -f "$staging/prometheus" "$staging/promtool" "$LLMPROBE_PROMETHEUS3_DIR/"
+  rm -rf "$staging"
+  prom3_ok || { echo "the Prometheus $prom3_version build in $LLMPROBE_PROMETHEUS3_DIR does not report its version"; exit 1; }
+  echo "built in $((SECONDS - started))s"
+fi
+"$LLMPROBE_PROMETHEUS3_DIR/prometheus" --version | head -1
+promtool --version | head -1
 
 echo "== gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go'))
@@ -50,12 +84,17 @@ go vet ./...
 
 echo "== go test -race"
 timeline=$(mktemp)
-LLMPROBE_E2E_TIMELINE="$timeline" go test -race -count=1 ./...
+# -timeout: the slowest packages (slo's paging suite, the demo) take a few
+# minutes of CPU each; a shared 2-core machine stretches them.
+LLMPROBE_E2E_TIMELINE="$timeline" go test -race -count=1 -timeout 30m ./...
 if [ -s "$timeline" ]; then
   echo "== end-to-end alerting timeline (deploy/e2e_test.go)"
   cat "$timeline"
 fi
 rm -f "$timeline"
+
+echo "== every demo scenario, without the race detector (the race run plays one)"
+go test -count=1 -timeout 20m -run '^TestDemo' ./probe/demo/
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -65,13 +65,14 @@ func TestAlertmanagerConfigReceivesAtTheSpecsWebhook(t *testing.T) {
 			t.Errorf("receiver %s webhooks %+v, want the spec's URL", r.Name, r.Webhooks)
 		}
 	}
-	if len(cfg.InhibitRules) != 3 || !slices.Equal(cfg.InhibitRules[0].Equal, []string{"edge"}) || !slices.Equal(cfg.InhibitRules[1].Equal, []string{"region"}) {
+	if len(cfg.InhibitRules) != 4 || !slices.Equal(cfg.InhibitRules[0].Equal, []string{"edge"}) || !slices.Equal(cfg.InhibitRules[1].Equal, []string{"provider", "check", "layer"}) ||
+		!slices.Equal(cfg.InhibitRules[2].Equal, []string{"region"}) {
 		t.Errorf("inhibit rules %+v", cfg.InhibitRules)
 	}
 }
 
 func TestAlertmanagerConfigPassesAmtoolCheckConfig(t *testing.T) {
-	amtool := lookTool(t, "amtool", "prometheus-alertmanager")
+	amtool := testkit.Binary(t, []string{"amtool"}, "prometheus-alertmanager")
 	for _, c := range goldenCases() {
 		t.Run(c.name, func(t *testing.T) {
 			p := filepath.Join(t.TempDir(), "alertmanager.yml")
@@ -79,7 +80,7 @@ func TestAlertmanagerConfigPassesAmtoolCheckConfig(t *testing.T) {
 				t.Fatal(err)
 			}
 			out, err := exec.Command(amtool, "check-config", p).CombinedOutput()
-			if err != nil || !bytes.Contains(out, []byte("SUCCESS")) || !bytes.Contains(out, []byte("3 inhibit rules")) {
+			if err != nil || !bytes.Contains(out, []byte("SUCCESS")) || !bytes.Contains(out, []byte("4 inhibit rules")) {
 				t.Errorf("amtool check-config: %v\n%s", err, out)
 			}
 		})
@@ -87,7 +88,7 @@ func TestAlertmanagerConfigPassesAmtoolCheckConfig(t *testing.T) {
 }
 
 func TestAlertmanagerRoutesPageAndTicketAlertsToTheirReceivers(t *testing.T) {
-	amtool := lookTool(t, "amtool", "prometheus-alertmanager")
+	amtool := testkit.Binary(t, []string{"amtool"}, "prometheus-alertmanager")
 	p := filepath.Join(t.TempDir(), "alertmanager.yml")
 	if err := os.WriteFile(p, alertmanagerFile(t, goldenCases()[0].generate(t)), 0o644); err != nil {
 		t.Fatal(err)
@@ -102,6 +103,9 @@ func TestAlertmanagerRoutesPageAndTicketAlertsToTheirReceivers(t *testing.T) {
 		{"an edge-layer page reaches the page receiver after its longer wait", []string{"alertname=LLMProbeErrorBudgetBurn", "severity=page", "provider=openai", "check=chat", "layer=edge", "edge=cloudflare", "slo=availability"}, ReceiverPage},
 		{"a latency page reaches the page receiver", []string{"alertname=LLMProbeLatencyBudgetBurn", "severity=page", "provider=openai", "check=chat", "layer=origin", "slo=latency"}, ReceiverPage},
 		{"a shared-edge incident pages", []string{"alertname=LLMProbeSharedEdgeIncident", "severity=page", "edge=cloudflare"}, ReceiverPage},
+		{"a provider down now pages", []string{"alertname=LLMProbeProviderDown", "severity=page", "provider=openai", "check=chat", "layer=origin"}, ReceiverPage},
+		{"a provider down at the edge pages after the edge wait", []string{"alertname=LLMProbeProviderDown", "severity=page", "provider=openai", "check=chat", "layer=edge", "edge=cloudflare"}, ReceiverPage},
+		{"a slow provider is a ticket", []string{"alertname=LLMProbeDegraded", "severity=ticket", "provider=gemini", "check=chat", "phase=ttfb"}, ReceiverTicket},
 		{"a regional failure is a ticket", []string{"alertname=LLMProbeRegionalFailure", "severity=ticket", "region=eu-west", "cause=network"}, ReceiverTicket},
 		{"a silent worker is a ticket", []string{"alertname=LLMProbeWorkerDown", "severity=ticket", "region=eu-west"}, ReceiverTicket},
 		{"a misconfiguration is a ticket", []string{"alertname=LLMProbeMisconfigured", "severity=ticket", "provider=openai", "check=chat", "region=eu-west", "reason=auth"}, ReceiverTicket},
@@ -134,9 +138,10 @@ func alertKey(labels map[string]string) string {
 // TestAlertmanagerDeliversWhatNoIncidentExplains runs a real Alertmanager on
 // loopback with the generated routing (test profile timings), posts a set of
 // alerts, and checks which reach the webhook: the per-provider edge alerts
-// behind the failing CDN, the ticket under a page for the same SLO and the
-// regional alert of a region whose own network is down are inhibited; the
-// rest are delivered.
+// behind the failing CDN, the burn-rate page under a fast page for the same
+// provider, check and layer, the ticket under a page for the same SLO and
+// the regional alert of a region whose own network is down are inhibited;
+// the rest are delivered.
 func TestAlertmanagerDeliversWhatNoIncidentExplains(t *testing.T) {
 	hook := testkit.NewWebhook(t)
 	spec := DefaultSpec(TestProfile())
@@ -168,6 +173,10 @@ func TestAlertmanagerDeliversWhatNoIncidentExplains(t *testing.T) {
 		common(alert{"alertname": AlertErrorBudgetBurn, "severity": "page", "slo": "availability", "provider": "gemini", "layer": "edge", "edge": "google"}),
 		common(alert{"alertname": AlertErrorBudgetBurn, "severity": "page", "slo": "availability", "provider": "anthropic", "layer": "origin", "edge": "cloudflare"}),
 		common(alert{"alertname": AlertErrorBudgetBurn, "severity": "ticket", "slo": "availability", "provider": "anthropic", "layer": "origin", "edge": "cloudflare"}),
+		common(alert{"alertname": AlertProviderDown, "severity": "page", "provider": "anthropic", "layer": "origin"}),
+		common(alert{"alertname": AlertProviderDown, "severity": "page", "provider": "openai", "layer": "edge", "edge": "cloudflare"}),
+		common(alert{"alertname": AlertProviderDown, "severity": "page", "provider": "gemini", "layer": "edge", "edge": "google"}),
+		{"alertname": AlertDegraded, "severity": "ticket", "provider": "gemini", "check": "chat", "phase": "ttfb"},
 		{"alertname": AlertRegionalFailure, "severity": "ticket", "cause": "network", "region": "eu-west"},
 		{"alertname": AlertRegionalFailure, "severity": "ticket", "cause": "providers", "region": "eu-west"},
 		{"alertname": AlertRegionalFailure, "severity": "ticket", "cause": "providers", "region": "us-east"},
@@ -191,17 +200,18 @@ func TestAlertmanagerDeliversWhatNoIncidentExplains(t *testing.T) {
 	}
 
 	want := []string{
-		"LLMProbeErrorBudgetBurn severity=page provider=anthropic layer=origin edge=cloudflare",
-		"LLMProbeErrorBudgetBurn severity=page provider=gemini layer=edge edge=google",
+		"LLMProbeDegraded severity=ticket provider=gemini",
+		"LLMProbeProviderDown severity=page provider=anthropic layer=origin",
+		"LLMProbeProviderDown severity=page provider=gemini layer=edge edge=google",
 		"LLMProbeRegionalFailure severity=ticket region=eu-west cause=network",
 		"LLMProbeRegionalFailure severity=ticket region=us-east cause=providers",
 		"LLMProbeSharedEdgeIncident severity=page edge=cloudflare",
 		"LLMProbeWorkerDown severity=ticket region=eu-west",
 	}
 	// Test profile timings: group_wait 1s for pages, 2s for tickets. Wait
-	// for the expected deliveries (the minute only catches a hang), then a
-	// little longer for any that should not come.
-	deadline := time.Now().Add(time.Minute)
+	// for the expected deliveries, then a little longer for any that
+	// should not come.
+	deadline := time.Now().Add(time.Minute) // only catches a hang
 	for time.Now().Before(deadline) && len(delivered()) < len(want) {
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -234,8 +244,11 @@ func TestAlertmanagerDeliversWhatNoIncidentExplains(t *testing.T) {
 	}
 	sort.Strings(inhibited)
 	wantInhibited := []string{
+		"LLMProbeErrorBudgetBurn severity=page provider=anthropic layer=origin edge=cloudflare",
+		"LLMProbeErrorBudgetBurn severity=page provider=gemini layer=edge edge=google",
 		"LLMProbeErrorBudgetBurn severity=page provider=openai layer=edge edge=cloudflare",
 		"LLMProbeErrorBudgetBurn severity=ticket provider=anthropic layer=origin edge=cloudflare",
+		"LLMProbeProviderDown severity=page provider=openai layer=edge edge=cloudflare",
 		"LLMProbeRegionalFailure severity=ticket region=eu-west cause=providers",
 	}
 	if !slices.Equal(inhibited, wantInhibited) {

@@ -38,11 +38,11 @@ func (b *builder) alertGroup() RuleGroup {
 		}
 	}
 	g.Rules = append(g.Rules,
-		b.sharedEdgeIncident(),
 		b.regionalFailureProviders(),
 		b.regionalFailureNetwork(),
 		b.workerDown(),
 		b.misconfigured(),
+		b.degraded(),
 	)
 	return g
 }
@@ -198,7 +198,9 @@ func (b *builder) latencyBudgetBurn(severity string) Rule {
 }
 
 // sharedEdgeIncident fires when two or more providers behind one CDN fail
-// at the edge layer at a paging burn rate, each from Quorum regions.
+// at the edge layer, each from Quorum regions: failing now (the fast
+// window, as LLMProbeProviderDown reads it), or at a paging burn rate. It
+// lives in the fast group.
 func (b *builder) sharedEdgeIncident() Rule {
 	var alts []string
 	for _, bw := range BurnWindowsFor(SeverityPage) {
@@ -215,8 +217,11 @@ func (b *builder) sharedEdgeIncident() Rule {
 		"unless on ("+probe.LabelRegion+")",
 		networkDown(),
 	))
-	providers := promql.Call("count by ("+promql.By(probe.LabelEdge, probe.LabelProvider)+")", withEdge(perRegion, promql.Ne(probe.LabelEdge, EdgeNone))) +
+	burning := promql.Call("count by ("+promql.By(probe.LabelEdge, probe.LabelProvider)+")", withEdge(perRegion, promql.Ne(probe.LabelEdge, EdgeNone))) +
 		" >= " + strconv.Itoa(b.spec.Quorum())
+	failingNow := promql.Call("count by ("+promql.By(probe.LabelEdge, probe.LabelProvider)+")",
+		withEdge(promql.Block(b.fastDown(promql.Eq(LabelLayer, probe.OutcomeEdgeError.Layer()))), promql.Ne(probe.LabelEdge, EdgeNone)))
+	providers := promql.Lines(promql.Block(failingNow), "or", promql.Block(burning))
 	edgeOf := "(0 * " + promql.Sel(RecordName(LevelEdgeProvider, MetricProviderInfo, OperationCount), "edge=%[1]q") + ")"
 	w := regionSummaryWindow(SeverityPage)
 	return Rule{
@@ -231,8 +236,8 @@ func (b *builder) sharedEdgeIncident() Rule {
 				listTemplate(
 					"count by (region) (("+promql.Sel(IncreaseName(LevelProviderCheckLayerRegion, MetricProbesFailed, w), promql.Eq(LabelLayer, "edge"))+" > 0) + on (provider) group_left (edge) "+edgeOf+")",
 					"$labels.edge", "{{ $s.Labels.region }}", "no region in the last "+b.profile.Range(w), probe.LabelRegion)),
-			fmt.Sprintf("Two or more providers behind {{ $labels.edge }} fail at the edge layer (the CDN's own errors, TLS and connection resets) at a paging burn rate, each from at least %d regions: the CDN is failing, not each provider. Their per-provider edge alerts are inhibited while this fires; check the CDN's status page and fail over to providers behind another edge.",
-				b.spec.Quorum()),
+			fmt.Sprintf("Two or more providers behind {{ $labels.edge }} fail at the edge layer (the CDN's own errors, TLS and connection resets), each from at least %d regions, failing now (%d failed probes in the last %s) or at a paging burn rate: the CDN is failing, not each provider. Their per-provider edge pages are inhibited while this fires; check the CDN's status page and fail over to providers behind another edge.",
+				b.spec.Quorum(), b.spec.ProviderDown.MinFailedProbes, FormatDuration(b.spec.FastWindow())),
 			DashboardURL(b.spec.Links.Grafana, DashboardOverview, ""),
 		),
 	}

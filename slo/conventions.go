@@ -42,6 +42,16 @@ import (
 //	edge_provider_region:llmprobe_provider_info:max  the CDN in front of a provider as seen from a region
 //	edge_provider:llmprobe_provider_info:count       the CDN seen from most regions (value: how many), the catalog's when no region reports
 //	region:llmprobe_control_success:max              1 when at least one control target answers from the region
+//	provider_check_layer_region:llmprobe_probes_failed:increase_fast  failed probes by layer over the fast page's window
+//	provider_check_region:llmprobe_probes_failed:increase_fast        the same over every layer
+//	provider_check_phase_region:llmprobe_phase_p95:seconds<W>  p95 of the ttfb and ttft phases over the degraded window and its baseline
+//
+// Every count of a region's probes leaves out the probes that finished
+// while the region's own network was down (llmprobe_probes_unmeasured_total):
+// they say nothing about the provider and spend no error budget. The fast
+// window is providerDown.window probe intervals (4m by default); it is
+// named "fast" because its length follows the probe interval, not the
+// profile.
 //
 // where <L> is provider_check or provider_check_region and <LL> is
 // provider_check_layer or provider_check_layer_region.
@@ -55,6 +65,7 @@ const (
 	LevelRegion                   = "region"
 	LevelEdgeProvider             = "edge_provider"
 	LevelEdgeProviderRegion       = "edge_provider_region"
+	LevelProviderCheckPhaseRegion = "provider_check_phase_region"
 )
 
 // Recorded metric names (the middle part of a rule name).
@@ -75,7 +86,9 @@ const (
 	MetricBudgetRemaining  = "llmprobe_slo_error_budget_remaining"
 	MetricProviderInfo     = "llmprobe_provider_info"
 	MetricControlSuccess   = "llmprobe_control_success"
+	MetricPhaseP95         = "llmprobe_phase_p95"
 	OperationIncrease      = "increase"
+	OperationIncreaseFast  = "increase_fast"
 	OperationRatio         = "ratio"
 	OperationMax           = "max"
 	OperationCount         = "count"
@@ -118,6 +131,8 @@ const (
 	AlertRegionalFailure    = "LLMProbeRegionalFailure"
 	AlertWorkerDown         = "LLMProbeWorkerDown"
 	AlertMisconfigured      = "LLMProbeMisconfigured"
+	AlertProviderDown       = "LLMProbeProviderDown"
+	AlertDegraded           = "LLMProbeDegraded"
 )
 
 // AlertNames lists every alert in the order the rule file holds them.
@@ -125,6 +140,7 @@ func AlertNames() []string {
 	return []string{
 		AlertErrorBudgetBurn, AlertLatencyBudgetBurn, AlertSharedEdgeIncident,
 		AlertRegionalFailure, AlertWorkerDown, AlertMisconfigured,
+		AlertProviderDown, AlertDegraded,
 	}
 }
 
@@ -143,6 +159,11 @@ const (
 	GroupSLI     = "llmprobe-sli"
 	GroupSLILong = "llmprobe-sli-long"
 	GroupAlerts  = "llmprobe-alerts"
+	// GroupFast records the fast page's window on its own, shorter
+	// interval; GroupFastAlerts evaluates the alerts that read it
+	// (LLMProbeProviderDown, LLMProbeSharedEdgeIncident) on the same one.
+	GroupFast       = "llmprobe-fast"
+	GroupFastAlerts = "llmprobe-fast-alerts"
 )
 
 // Grafana dashboard UIDs the alerts link to (the dashboards package builds
@@ -161,10 +182,13 @@ const DatasourceUID = "llmprobe-prometheus"
 
 // Paths of the generated files, relative to the output directory (deploy/).
 const (
-	FileSLIRules       = "prometheus/rules/llmprobe-sli.rules.yml"
-	FileAlertRules     = "prometheus/rules/llmprobe-alerts.rules.yml"
-	FileAlertmanager   = "alertmanager/alertmanager.yml"
-	FilePrometheusRule = "kubernetes/base/prometheusrule.yaml"
+	FileSLIRules     = "prometheus/rules/llmprobe-sli.rules.yml"
+	FileAlertRules   = "prometheus/rules/llmprobe-alerts.rules.yml"
+	FileAlertmanager = "alertmanager/alertmanager.yml"
+	// FileAlertmanagerSubtree is the same routing as a route subtree,
+	// inhibit rules and receivers to merge into an existing Alertmanager.
+	FileAlertmanagerSubtree = "alertmanager/llmprobe-subtree.yml"
+	FilePrometheusRule      = "kubernetes/central/prometheusrule.yaml"
 )
 
 // PrometheusRuleName is the metadata.name of the generated PrometheusRule.

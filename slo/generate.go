@@ -42,8 +42,8 @@ func Generate(s Spec, p Profile) (Result, error) {
 	}
 	b := &builder{spec: s, profile: p, slos: s.SLOs()}
 	res := Result{
-		SLI:      RuleFile{Groups: b.recordingGroups()},
-		Alerts:   RuleFile{Groups: []RuleGroup{b.alertGroup()}},
+		SLI:      RuleFile{Groups: append(b.recordingGroups(), b.fastGroup())},
+		Alerts:   RuleFile{Groups: []RuleGroup{b.fastAlertGroup(), b.alertGroup()}},
 		Warnings: Measurability(s, p),
 	}
 	header := []string{
@@ -63,7 +63,11 @@ func Generate(s Spec, p Profile) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("render PrometheusRule: %w", err)
 	}
-	am, err := alertmanagerConfig(s, p)
+	am, err := alertmanagerConfig(s, p, false)
+	if err != nil {
+		return Result{}, err
+	}
+	amSubtree, err := alertmanagerConfig(s, p, true)
 	if err != nil {
 		return Result{}, err
 	}
@@ -71,6 +75,7 @@ func Generate(s Spec, p Profile) (Result, error) {
 		{Path: FileSLIRules, Data: sli},
 		{Path: FileAlertRules, Data: alerts},
 		{Path: FileAlertmanager, Data: am},
+		{Path: FileAlertmanagerSubtree, Data: amSubtree},
 		{Path: FilePrometheusRule, Data: operator},
 	}
 	return res, nil

@@ -78,13 +78,13 @@ func TestGenerateWritesTheFourFilesUnderDeployPaths(t *testing.T) {
 			t.Errorf("%s does not start with %q", f.Path, generatedHeader)
 		}
 	}
-	want := []string{FileSLIRules, FileAlertRules, FileAlertmanager, FilePrometheusRule}
+	want := []string{FileSLIRules, FileAlertRules, FileAlertmanager, FileAlertmanagerSubtree, FilePrometheusRule}
 	if !slices.Equal(paths, want) {
 		t.Errorf("files %v, want %v", paths, want)
 	}
 }
 
-var reRuleName = regexp.MustCompile(`\b[a-z_]+:llmprobe_[a-z_]+:[a-z0-9]+\b`)
+var reRuleName = regexp.MustCompile(`\b[a-z_]+:llmprobe_[a-z_]+:[a-z0-9_]+\b`)
 
 // Recording rule names follow level:metric:operation with the levels,
 // metrics and operations of conventions.go, and every recorded name that an
@@ -92,13 +92,16 @@ var reRuleName = regexp.MustCompile(`\b[a-z_]+:llmprobe_[a-z_]+:[a-z0-9]+\b`)
 // never read a series nobody writes.
 func TestRuleNamesFollowTheConventionsAndAlertsReadOnlyRecordedSeries(t *testing.T) {
 	levels := []string{LevelProviderCheck, LevelProviderCheckRegion, LevelProviderCheckLayer,
-		LevelProviderCheckLayerRegion, LevelRegion, LevelEdgeProvider, LevelEdgeProviderRegion}
-	reOp := regexp.MustCompile(`^(increase|ratio)(\d+[dhms])+$|^(max|count|ratio|seconds)$`)
+		LevelProviderCheckLayerRegion, LevelRegion, LevelEdgeProvider, LevelEdgeProviderRegion, LevelProviderCheckPhaseRegion}
+	reOp := regexp.MustCompile(`^(increase|ratio|seconds)(\d+[dhms])+$|^(max|count|ratio|seconds|increase_fast)$`)
 	for _, c := range goldenCases() {
 		res := c.generate(t)
 		recorded := map[string]bool{}
-		for _, g := range res.SLI.Groups {
+		for _, g := range append(slices.Clone(res.SLI.Groups), res.Alerts.Groups...) {
 			for _, r := range g.Rules {
+				if r.Record == "" {
+					continue
+				}
 				parts := strings.Split(r.Record, ":")
 				if len(parts) != 3 || !slices.Contains(levels, parts[0]) || !strings.HasPrefix(parts[1], "llmprobe_") || !reOp.MatchString(parts[2]) {
 					t.Errorf("%s: rule %q is not level:llmprobe_metric:operation", c.name, r.Record)
@@ -169,7 +172,14 @@ func TestEveryWindowIsRecordedGloballyAndPerRegion(t *testing.T) {
 func TestAlertsCarryTheContractLabels(t *testing.T) {
 	res := goldenCases()[0].generate(t)
 	seen := map[string]int{}
-	for _, r := range res.Alerts.Groups[0].Rules {
+	var rules []Rule
+	for _, g := range res.Alerts.Groups {
+		rules = append(rules, g.Rules...)
+	}
+	for _, r := range rules {
+		if r.Alert == "" {
+			continue // the fast group's recording rules
+		}
 		seen[r.Alert]++
 		sev := r.Labels[LabelSeverity]
 		if sev != SeverityPage && sev != SeverityTicket {
@@ -214,6 +224,18 @@ func TestAlertsCarryTheContractLabels(t *testing.T) {
 		case AlertMisconfigured:
 			if sev != SeverityTicket || !strings.Contains(r.Expr, "reason") {
 				t.Errorf("%s: labels %v", r.Alert, r.Labels)
+			}
+		case AlertProviderDown:
+			// provider, check, layer and edge come from the expression.
+			if sev != SeverityPage || !strings.Contains(r.Expr, "group_right") || strings.Count(r.Expr, "group_left (edge)") != 1 || !strings.Contains(r.Expr, "unless on (region)") {
+				t.Errorf("%s: labels %v or expression do not give layer, edge and the network-down exclusion", r.Alert, r.Labels)
+			}
+			if !strings.Contains(r.Annotations[AnnotationSummary], "Labels.reason") || !strings.Contains(r.Annotations[AnnotationSummary], "Labels.region") {
+				t.Errorf("%s: summary does not name the reasons and the regions", r.Alert)
+			}
+		case AlertDegraded:
+			if sev != SeverityTicket || !strings.HasPrefix(r.Expr, "count by (provider, check, phase)") || r.For == "" {
+				t.Errorf("%s: severity %s, expression not by provider, check and phase, or no for", r.Alert, sev)
 			}
 		default:
 			t.Errorf("unexpected alert %s", r.Alert)
@@ -281,7 +303,16 @@ func TestTestProfileKeepsNamesAndScalesRanges(t *testing.T) {
 		}
 		return out
 	}
+	// The fast window is probe intervals, not a nominal span: 8 x 30s here,
+	// 8 x 1s in the test profile.
+	fast := FormatDuration(DefaultSpec(DefaultProfile()).FastWindow())
+	if want := FormatDuration(DefaultSpec(TestProfile()).FastWindow()); !ranges(test)[want] {
+		t.Errorf("the test profile has no fast window [%s]", want)
+	}
 	for d := range ranges(def) {
+		if d == fast {
+			continue
+		}
 		nominal, err := ParseDuration(d)
 		if err != nil {
 			t.Fatal(err)
@@ -314,7 +345,7 @@ func TestPrometheusRuleHoldsTheRuleFilesGroups(t *testing.T) {
 		want := append(append([]RuleGroup{}, res.SLI.Groups...), res.Alerts.Groups...)
 		got, _ := yaml.Marshal(pr.Spec.Groups)
 		w, _ := yaml.Marshal(want)
-		if !bytes.Equal(got, w) || len(pr.Spec.Groups) != 3 {
+		if !bytes.Equal(got, w) || len(pr.Spec.Groups) != 5 {
 			t.Errorf("%s: the PrometheusRule's groups differ from the rule files'", c.name)
 		}
 	}

@@ -82,6 +82,18 @@ func Measurability(s Spec, p Profile) []string {
 		out = append(out, fmt.Sprintf("%s objective %s for %s (%s) %s: %s",
 			k.sli, promql.Num(k.objective), k.check, strings.Join(providers[k], ", "), rate, strings.Join(problems, "; ")))
 	}
+	// The fast page's false-page rate is stated per 30 days of real time;
+	// the test profile compresses time, so it is not held to it.
+	if p.TimeScale <= 1 {
+		if n := s.FalsePages(NoiseRate); n > 1 {
+			better := s
+			for better.ProviderDown.MinFailedProbes < better.ProviderDown.Window*better.Regions && better.FalsePages(NoiseRate) > 1 {
+				better.ProviderDown.MinFailedProbes++
+			}
+			out = append(out, fmt.Sprintf("providerDown %s: with %s of probes failing at random, LLMProbeProviderDown would fire by chance %.1f times per check per 30 days; providerDown.minFailedProbes %d keeps it under once (%.2f)",
+				rate, promql.Num(NoiseRate*100)+"%", n, better.ProviderDown.MinFailedProbes, better.FalsePages(NoiseRate)))
+		}
+	}
 	return out
 }
 

@@ -57,6 +57,7 @@ const (
 	ProviderTokens           uint32 = 24 // time series: tokens per interval by direction
 	ProviderTokensTotal      uint32 = 25 // stat: tokens over the range by direction
 	ProviderCost             uint32 = 26 // stat: cost over the range
+	ProviderSlowness         uint32 = 27 // time series: p95 ttfb and ttft per region against its own day-long baseline (LLMProbeDegraded)
 )
 
 // SLOs (DashboardSLO).
@@ -100,8 +101,10 @@ func AlertPanel(alert string, labels map[string]string) (PanelRef, bool) {
 		return PanelRef{DashboardOverview, OverviewMatrix}, true
 	case AlertWorkerDown:
 		return PanelRef{DashboardOverview, OverviewWorkers}, true
-	case AlertMisconfigured:
+	case AlertMisconfigured, AlertProviderDown:
 		return PanelRef{DashboardProvider, ProviderFailuresByReason}, true
+	case AlertDegraded:
+		return PanelRef{DashboardProvider, ProviderSlowness}, true
 	}
 	return PanelRef{}, false
 }

@@ -75,3 +75,12 @@ func (p Profile) defaultProbeInterval() time.Duration {
 	}
 	return 30 * time.Second
 }
+
+// defaultScrapeInterval is the scrape interval a spec assumes unless its
+// file says otherwise: deploy/prometheus's 15s, or 1s in the test profile.
+func (p Profile) defaultScrapeInterval() time.Duration {
+	if p.TimeScale > 1 {
+		return time.Second
+	}
+	return 15 * time.Second
+}

@@ -39,6 +39,8 @@ func (b *builder) recordingGroups() []RuleGroup {
 		Record: RecordName(LevelProviderCheck, MetricBudgetRemaining, OperationRatio),
 		Expr:   "1 - " + RatioName(LevelProviderCheck, MetricBurnRate, time.Duration(b.spec.Window)),
 	})
+	short.Rules = append(short.Rules, b.degradedRecent())
+	long.Rules = append(long.Rules, b.degradedBaseline())
 	return []RuleGroup{short, long}
 }
 
@@ -142,6 +144,29 @@ func increase(labels, selector, rng string) string {
 	return fmt.Sprintf("sum by (%s) (increase(%s[%s]))", labels, selector, rng)
 }
 
+// measured counts a region's probes with the given outcomes over rng, less
+// those that finished while the region's own network was down
+// (probe.MetricProbesUnmeasured), which spend no error budget. Workers that
+// count none (older ones) lose nothing: a missing series subtracts zero.
+func measured(labels, rng string, outcomes ...string) string {
+	return MeasuredIncrease(labels, nil, rng, outcomes...)
+}
+
+// MeasuredIncrease is the increase over rng of the probes with the given
+// outcomes that the filter selects, summed by labels, less those that
+// finished while their region's own network was down: the count every SLI
+// and availability panel reads.
+func MeasuredIncrease(labels string, filter []string, rng string, outcomes ...string) string {
+	matchers := promql.With(filter, promql.Re(probe.LabelOutcome, outcomes...))
+	all := increase(labels, promql.Sel(probe.MetricProbesTotal, matchers...), rng)
+	unmeasured := increase(labels, promql.Sel(probe.MetricProbesUnmeasured, matchers...), rng)
+	return promql.Lines(
+		all,
+		"  - on ("+labels+")",
+		promql.Block(unmeasured, "or on ("+labels+")", "0 * "+all),
+	)
+}
+
 // objective selects one SLI's objective series.
 func objective(sli string) string {
 	return promql.Sel(RecordName(LevelProviderCheck, MetricObjective, OperationRatio), promql.Eq(LabelSLO, sli))
@@ -188,13 +213,13 @@ func (b *builder) windowRules(w time.Duration, level, layerLevel string, fromRaw
 	var out []Rule
 	if fromRaw {
 		out = append(out,
-			Rule{Record: valid, Expr: increase(labels, promql.Sel(probe.MetricProbesTotal, promql.Re(probe.LabelOutcome, ValidOutcomes()...)), rng)},
-			Rule{Record: success, Expr: increase(labels, promql.Sel(probe.MetricProbesTotal, promql.Eq(probe.LabelOutcome, string(probe.OutcomeSuccess))), rng)},
+			Rule{Record: valid, Expr: measured(labels, rng, ValidOutcomes()...)},
+			Rule{Record: success, Expr: measured(labels, rng, string(probe.OutcomeSuccess))},
 		)
 		for _, o := range failureOutcomes() {
 			out = append(out, Rule{
 				Record: layerFailed,
-				Expr:   increase(labels, promql.Sel(probe.MetricProbesTotal, promql.Eq(probe.LabelOutcome, string(o))), rng),
+				Expr:   measured(labels, rng, string(o)),
 				Labels: map[string]string{LabelLayer: o.Layer()},
 			})
 		}
@@ -238,10 +263,12 @@ func (b *builder) windowRules(w time.Duration, level, layerLevel string, fromRaw
 	latGood := IncreaseName(level, MetricLatencyGood, w)
 	latRatio := RatioName(level, MetricSLILatency, w)
 	if fromRaw {
+		// Latency reads the duration histogram classic or native
+		// (promql.HistogramCount, promql.HistogramBelow).
 		out = append(out, Rule{
 			Record: latValid,
-			Expr: increase(labels, promql.Sel(probe.MetricProbeDuration+"_count",
-				promql.Eq(probe.LabelOutcome, string(probe.OutcomeSuccess)), promql.Re(probe.LabelCheck, b.latencyChecks()...)), rng),
+			Expr: promql.HistogramCount(labels, probe.MetricProbeDuration,
+				[]string{promql.Eq(probe.LabelOutcome, string(probe.OutcomeSuccess)), promql.Re(probe.LabelCheck, b.latencyChecks()...)}, rng),
 		})
 		for _, g := range b.latencyGroups() {
 			matchers := []string{promql.Eq(probe.LabelOutcome, string(probe.OutcomeSuccess))}
@@ -261,8 +288,8 @@ func (b *builder) windowRules(w time.Duration, level, layerLevel string, fromRaw
 			case len(g.except) > 0:
 				matchers = append(matchers, promql.NRe(probe.LabelProvider, g.except...))
 			}
-			matchers = append(matchers, leMatcher(g.threshold))
-			r := Rule{Record: latGood, Expr: increase(labels, promql.Sel(probe.MetricProbeDuration+"_bucket", matchers...), rng)}
+			r := Rule{Record: latGood, Expr: promql.HistogramBelow(labels, probe.MetricProbeDuration, matchers,
+				leMatcher(g.threshold), promql.Num(g.threshold.Seconds()), rng)}
 			if len(ruleLabels) > 0 {
 				r.Labels = ruleLabels
 			}

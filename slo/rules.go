@@ -10,12 +10,15 @@ import (
 // Rule is one Prometheus recording or alerting rule. Field order is the
 // order of the rule file; yaml.v3 sorts map keys, so output is stable.
 type Rule struct {
-	Record      string            `yaml:"record,omitempty"`
-	Alert       string            `yaml:"alert,omitempty"`
-	Expr        string            `yaml:"expr"`
-	For         string            `yaml:"for,omitempty"`
-	Labels      map[string]string `yaml:"labels,omitempty"`
-	Annotations map[string]string `yaml:"annotations,omitempty"`
+	Record string `yaml:"record,omitempty"`
+	Alert  string `yaml:"alert,omitempty"`
+	Expr   string `yaml:"expr"`
+	For    string `yaml:"for,omitempty"`
+	// KeepFiringFor keeps an alert firing this long after its condition
+	// stops (Prometheus 2.42 and later).
+	KeepFiringFor string            `yaml:"keep_firing_for,omitempty"`
+	Labels        map[string]string `yaml:"labels,omitempty"`
+	Annotations   map[string]string `yaml:"annotations,omitempty"`
 }
 
 // RuleGroup is a Prometheus rule group. Interval is empty for Prometheus'
@@ -55,4 +58,10 @@ func marshalYAML(v any, comment ...string) ([]byte, error) {
 		return nil, fmt.Errorf("encode YAML: %w", err)
 	}
 	return b.Bytes(), nil
+}
+
+// MarshalRuleFile renders a rule file as llmprobe generate writes one, for
+// tools that evaluate a subset of the groups (the demo, tests).
+func MarshalRuleFile(f RuleFile) ([]byte, error) {
+	return marshalYAML(f, "A subset of llmprobe's rule groups.")
 }

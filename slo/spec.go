@@ -33,6 +33,15 @@ type Spec struct {
 	// condition's long window for it to alert at all: at probe rates a
 	// single failure can be a large ratio.
 	MinFailedProbes int `yaml:"minFailedProbes"`
+	// ScrapeInterval is how often Prometheus (or the agent beside a
+	// worker) scrapes the workers: a probe's result reaches the rules at
+	// most this late. It sets the time-to-page figures and the shortest
+	// window of the fast page.
+	ScrapeInterval Duration `yaml:"scrapeInterval"`
+	// ProviderDown is the fast outage page, beside the burn-rate alerts.
+	ProviderDown ProviderDown `yaml:"providerDown"`
+	// Degraded is the slowness ticket.
+	Degraded Degraded `yaml:"degraded"`
 	// Providers are the providers with SLOs, by catalog id.
 	Providers []string `yaml:"providers"`
 	// Checks holds the objectives of each check kind, for every provider.
@@ -41,6 +50,52 @@ type Spec struct {
 	Overrides    []Override   `yaml:"overrides,omitempty"`
 	Links        Links        `yaml:"links"`
 	Alertmanager Alertmanager `yaml:"alertmanager"`
+}
+
+// ProviderDown configures LLMProbeProviderDown: a provider check failing now
+// from enough regions pages at once, whatever its error budget, as
+// synthetic monitors page on "N of M locations failing". Within the last
+// Window probe intervals, at least Quorum regions (whose own network is up)
+// must each see MinRegionFailedProbes failed probes, and those regions
+// together MinFailedProbes.
+type ProviderDown struct {
+	// Window is the "failing now" window, in probe intervals.
+	Window int `yaml:"window"`
+	// MinFailedProbes is the least number of failed probes in the window,
+	// summed over the failing regions.
+	MinFailedProbes int `yaml:"minFailedProbes"`
+	// MinRegionFailedProbes is the least number of failed probes in the
+	// window for a region to count toward the quorum.
+	MinRegionFailedProbes int `yaml:"minRegionFailedProbes"`
+	// EvaluationInterval is the interval of the rule group that records the
+	// window and evaluates the fast alerts (scaled by the profile, at least
+	// 1s).
+	EvaluationInterval Duration `yaml:"evaluationInterval"`
+	// KeepFiringFor keeps the page firing this long after the condition
+	// stops (scaled by the profile): an intermittent outage whose failures
+	// dip below the minimum for a moment, or whose checks back off after
+	// 429/529, pages once rather than page, resolve and page again.
+	KeepFiringFor Duration `yaml:"keepFiringFor"`
+}
+
+// Degraded configures LLMProbeDegraded: a check whose time to first byte
+// (chat, reach) or first token (stream) rises well above its own baseline
+// from Quorum regions or more: slow, not down. It opens a ticket; slowness
+// pages only through the latency SLO's burn. Its spans are scaled by the
+// profile, as the SLO window is.
+type Degraded struct {
+	// Window is the recent window whose p95 is compared.
+	Window Duration `yaml:"window"`
+	// Baseline is the window of the p95 it is compared with, ending where
+	// Window starts.
+	Baseline Duration `yaml:"baseline"`
+	// Factor: the recent p95 must be at least this many times the baseline's.
+	Factor float64 `yaml:"factor"`
+	// MinLatency: the recent p95 must also be at least this long, so that a
+	// fast check going from 20 ms to 60 ms is not news.
+	MinLatency Duration `yaml:"minLatency"`
+	// For is how long the condition must hold.
+	For Duration `yaml:"for"`
 }
 
 // Checks holds objectives per check kind (probe.Kinds).
@@ -99,7 +154,20 @@ func DefaultSpec(p Profile) Spec {
 		ProbeInterval:   Duration(p.defaultProbeInterval()),
 		Regions:         3,
 		MinFailedProbes: 3,
-		Providers:       probe.ProviderIDs(),
+		ScrapeInterval:  Duration(p.defaultScrapeInterval()),
+		ProviderDown: ProviderDown{
+			// Eight intervals hold 24 probes from three regions. Six failed
+			// probes among them pages a total outage after two intervals and
+			// a 30% error rate after seven, while 2% of probes failing at
+			// random pages by chance well under once a month (PagingFigures).
+			Window: 8, MinFailedProbes: 6, MinRegionFailedProbes: 2,
+			EvaluationInterval: Duration(15 * time.Second), KeepFiringFor: Duration(3 * time.Minute),
+		},
+		Degraded: Degraded{
+			Window: Duration(10 * time.Minute), Baseline: Duration(24 * time.Hour),
+			Factor: 3, MinLatency: Duration(time.Second), For: Duration(10 * time.Minute),
+		},
+		Providers: probe.ProviderIDs(),
 		Checks: Checks{
 			// reach is keyless and only needs DNS, edge and origin to
 			// answer: it should almost never fail.
@@ -241,6 +309,48 @@ func (s Spec) validate() []fieldError {
 		add("minFailedProbes", "%d: want at least 1", s.MinFailedProbes)
 	} else if s.MinFailedProbes > maxMinFailedProbes {
 		add("minFailedProbes", "%d: want at most %d", s.MinFailedProbes, maxMinFailedProbes)
+	}
+	if s.ScrapeInterval <= 0 {
+		add("scrapeInterval", "must be longer than zero")
+	}
+	pd := s.ProviderDown
+	switch {
+	case pd.Window < 2:
+		add("providerDown.window", "%d probe intervals: want at least 2", pd.Window)
+	case pd.Window > 120:
+		add("providerDown.window", "%d probe intervals: want at most 120 (a longer window is the burn-rate alerts' job)", pd.Window)
+	}
+	if pd.MinRegionFailedProbes < 1 {
+		add("providerDown.minRegionFailedProbes", "%d: want at least 1", pd.MinRegionFailedProbes)
+	} else if pd.Window >= 2 && pd.MinRegionFailedProbes > pd.Window {
+		add("providerDown.minRegionFailedProbes", "%d: a region holds at most %d probes in the window (providerDown.window)", pd.MinRegionFailedProbes, pd.Window)
+	}
+	if pd.MinFailedProbes < pd.MinRegionFailedProbes {
+		add("providerDown.minFailedProbes", "%d: want at least providerDown.minRegionFailedProbes (%d)", pd.MinFailedProbes, pd.MinRegionFailedProbes)
+	} else if pd.Window >= 2 && pd.MinFailedProbes > pd.Window*s.Regions {
+		add("providerDown.minFailedProbes", "%d: %d regions hold at most %d probes in the window", pd.MinFailedProbes, s.Regions, pd.Window*s.Regions)
+	}
+	if pd.EvaluationInterval <= 0 {
+		add("providerDown.evaluationInterval", "must be longer than zero")
+	}
+	if pd.KeepFiringFor < 0 || time.Duration(pd.KeepFiringFor) > time.Hour {
+		add("providerDown.keepFiringFor", "%s: want 0 to 1h", pd.KeepFiringFor)
+	}
+	dg := s.Degraded
+	if dg.Window <= 0 {
+		add("degraded.window", "must be longer than zero")
+	}
+	if dg.Baseline < 2*dg.Window {
+		add("degraded.baseline", "%s: want at least twice degraded.window (%s)", dg.Baseline, dg.Window)
+	}
+	if !(dg.Factor > 1) || dg.Factor > 1000 {
+		add("degraded.factor", "%s: want more than 1 and at most 1000", strconv.FormatFloat(dg.Factor, 'g', -1, 64))
+	}
+	if dg.MinLatency < 0 {
+		add("degraded.minLatency", "must not be negative")
+	}
+	if dg.For < 0 {
+		add("degraded.for", "must not be negative")
 	}
 
 	known := probe.ProviderIDs()

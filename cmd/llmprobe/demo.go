@@ -30,16 +30,24 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var o demo.Options
 	fs.StringVar(&o.Scenarios, "scenario", "all", "scenarios to play, comma-separated, or all (see --list-scenarios)")
 	list := fs.Bool("list-scenarios", false, "list the scenarios and exit")
-	fs.Float64Var(&o.Speed, "speed", 30, "how much faster than real time incidents replay (30: an incident minute takes 2 s)")
-	fs.DurationVar(&o.Interval, "interval", time.Second, "probe interval of the demo workers")
+	fs.Float64Var(&o.Speed, "speed", 60, "incident time per real time (60: an incident minute takes a second; 0: as fast as the machine goes)")
+	fs.DurationVar(&o.Interval, "interval", 30*time.Second, "probe interval of the demo workers, in incident time")
+	output := fs.String("output", "text", "text (the narrative) or json (one object per scenario, then exit)")
 	fs.StringVar(&o.Listen, "listen", "127.0.0.1:9469", "address of the first region's worker; the others take the next ports (port 0: any free port)")
 	fs.BoolVar(&o.Exit, "exit", false, "exit when the scenarios end instead of serving until interrupted")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: llmprobe demo [--scenario NAME] [--list-scenarios] [--serve]\n\nReplays scripted incidents against fake providers on loopback, with a worker per region,\nand prints what the probes concluded. Offline: nothing leaves 127.0.0.1.\n\nflags:")
+		fmt.Fprintln(stderr, "usage: llmprobe demo [--scenario NAME] [--list-scenarios] [--serve]\n\nReplays scripted incidents, among them the 2026 outages on the public record, against fake\nproviders on loopback, with a worker per region on an incident clock; the generated rules and\nAlertmanager routing run on their samples. Prints the verdicts and every page as it happens.\nOffline: nothing leaves 127.0.0.1.\n\nflags:")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	switch *output {
+	case "text":
+	case "json":
+		o.JSON, o.Exit = true, true // a pipe wants its end
+	default:
+		return usagef("--output: %q is not text or json", *output)
 	}
 	switch {
 	case *list:

@@ -79,7 +79,7 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	var files []slo.File
 	for _, f := range res.Files {
-		if shipPrometheus || (f.Path != slo.FileAlertRules && f.Path != slo.FileAlertmanager) {
+		if shipPrometheus || (f.Path != slo.FileAlertRules && f.Path != slo.FileAlertmanager && f.Path != slo.FileAlertmanagerSubtree) {
 			files = append(files, f)
 		}
 	}
@@ -104,6 +104,7 @@ func runGenerate(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 		fmt.Fprintf(stdout, "wrote %s\n", path)
 	}
+	fmt.Fprint(stdout, spec.PagingReport(profile))
 	return nil
 }
 

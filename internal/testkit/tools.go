@@ -1,11 +1,12 @@
 // Package testkit is the test kit shared by llmprobe's packages, kept apart
-// from all of them as Alertmanager keeps notify/test: a real Prometheus and a
-// real Alertmanager (the Debian packages prometheus and
-// prometheus-alertmanager) on loopback for end-to-end tests of the generated
-// rules, routes and dashboards, a webhook receiver, golden files, and a
+// from all of them as Alertmanager keeps notify/test: a real Prometheus (3,
+// built and cached by scripts/test.sh, or Debian's 2.42) and a real
+// Alertmanager (the Debian package prometheus-alertmanager) on free
+// loopback ports for end-to-end tests of the generated rules, routes and
+// dashboards, both promtools, a webhook receiver, golden files, and a
 // buffer safe for concurrent writes. Tests that need a missing binary are
-// skipped with a message naming its package. Every process started is
-// killed in t.Cleanup.
+// skipped with a message naming its package or how to build it. Every
+// process started is stopped in t.Cleanup.
 package testkit
 
 import (
@@ -71,44 +72,58 @@ func (l *SyncBuffer) String() string {
 	return l.b.String()
 }
 
+// process is a server process that runs until Stop or the end of the test.
+type process struct {
+	cancel context.CancelFunc
+	exited chan struct{}
+	logs   *SyncBuffer
+}
+
+// stop interrupts the process (a graceful shutdown, as SIGTERM would be)
+// and waits for it to exit.
+func (p *process) stop() {
+	p.cancel()
+	<-p.exited
+}
+
 // start runs a server process until the test ends and waits for readyURL
 // to answer 200.
-func start(t testing.TB, name, bin string, args []string, readyURL string) *SyncBuffer {
+func start(t testing.TB, name, bin string, args []string, readyURL string) *process {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin, args...)
 	logs := &SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
-	cmd.WaitDelay = 5 * time.Second
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 10 * time.Second
 	if err := cmd.Start(); err != nil {
 		cancel()
 		t.Fatalf("start %s: %v", name, err)
 	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
+	p := &process{cancel: cancel, exited: make(chan struct{}), logs: logs}
+	go func() { cmd.Wait(); close(p.exited) }()
 	t.Cleanup(func() {
-		cancel()
-		<-exited
+		p.stop()
 		if t.Failed() {
 			t.Logf("%s output:\n%s", name, tail(logs.String(), 4000))
 		}
 	})
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for {
 		resp, err := http.Get(readyURL)
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return logs
+				return p
 			}
 		}
 		select {
-		case <-exited:
+		case <-p.exited:
 			t.Fatalf("%s exited before it was ready:\n%s", name, tail(logs.String(), 4000))
 		case <-time.After(100 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s not ready after 30s:\n%s", name, tail(logs.String(), 4000))
+			t.Fatalf("%s not ready after a minute:\n%s", name, tail(logs.String(), 4000))
 		}
 	}
 }
@@ -120,14 +135,35 @@ func tail(s string, n int) string {
 	return s
 }
 
+// PrometheusVersion picks the Prometheus a test runs.
+type PrometheusVersion int
+
+const (
+	// Prometheus3 (the default) is the build of Prometheus3Version that
+	// scripts/test.sh caches (Prometheus3Dir).
+	Prometheus3 PrometheusVersion = iota
+	// Prometheus2 is Debian's, 2.42: the oldest version supported.
+	Prometheus2
+)
+
 // PrometheusOptions configure a test Prometheus.
 type PrometheusOptions struct {
+	Version            PrometheusVersion
 	ScrapeTargets      []string      // host:port of the workers to scrape
 	ScrapeInterval     time.Duration // default 1s
 	EvaluationInterval time.Duration // default 1s
-	RuleFiles          []string      // rule files, read in place
-	AlertmanagerURL    string        // optional: http://127.0.0.1:PORT
-	ExtraArgs          []string      // more flags
+	// ScrapeSettings are more settings of the workers' scrape job, YAML
+	// at the job's level (e.g. "scrape_native_histograms: true").
+	ScrapeSettings  []string
+	RuleFiles       []string // rule files, read in place
+	AlertmanagerURL string   // optional: http://127.0.0.1:PORT
+	// Config, when set, is the whole configuration file instead of one
+	// built from the fields above.
+	Config string
+	// Agent runs Prometheus in agent mode (--agent): scrape and remote
+	// write only; Query and WaitFor do not work on an agent.
+	Agent     bool
+	ExtraArgs []string // more flags
 }
 
 // Prometheus is a running test Prometheus.
@@ -135,14 +171,51 @@ type Prometheus struct {
 	URL  string
 	Logs func() string
 	api  v1.API
+	proc *process
 }
 
 // StartPrometheus starts Prometheus on a loopback port with a
 // configuration built from opts.
 func StartPrometheus(t testing.TB, opts PrometheusOptions) *Prometheus {
 	t.Helper()
-	bin := Binary(t, []string{"prometheus"}, "prometheus")
+	var bin string
+	switch opts.Version {
+	case Prometheus2:
+		bin = debianPrometheus(t)
+	default:
+		bin = Prometheus3Tool(t, "prometheus")
+	}
 	dir := t.TempDir()
+	config := opts.Config
+	if config == "" {
+		config = prometheusConfig(t, opts)
+	}
+	cfg := filepath.Join(dir, "prometheus.yml")
+	if err := os.WriteFile(cfg, []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
+	args := []string{"--config.file=" + cfg, "--web.listen-address=" + addr, "--log.level=warn"}
+	if opts.Agent {
+		args = append(args, "--agent", "--storage.agent.path="+filepath.Join(dir, "wal"))
+	} else {
+		args = append(args, "--storage.tsdb.path="+filepath.Join(dir, "data"))
+	}
+	name := "prometheus"
+	if opts.Agent {
+		name = "prometheus --agent"
+	}
+	proc := start(t, name, bin, append(args, opts.ExtraArgs...), "http://"+addr+"/-/ready")
+	client, err := api.NewClient(api.Config{Address: "http://" + addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Prometheus{URL: "http://" + addr, Logs: proc.logs.String, api: v1.NewAPI(client), proc: proc}
+}
+
+// prometheusConfig writes the configuration the options describe.
+func prometheusConfig(t testing.TB, opts PrometheusOptions) string {
+	t.Helper()
 	scrape := opts.ScrapeInterval
 	if scrape == 0 {
 		scrape = time.Second
@@ -166,7 +239,11 @@ func StartPrometheus(t testing.TB, opts PrometheusOptions) *Prometheus {
 	if opts.AlertmanagerURL != "" {
 		fmt.Fprintf(&b, "alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: [%q]\n", strings.TrimPrefix(opts.AlertmanagerURL, "http://"))
 	}
-	b.WriteString("scrape_configs:\n  - job_name: llmprobe\n    static_configs:\n      - targets: [")
+	b.WriteString("scrape_configs:\n  - job_name: llmprobe\n")
+	for _, s := range opts.ScrapeSettings {
+		fmt.Fprintf(&b, "    %s\n", s)
+	}
+	b.WriteString("    static_configs:\n      - targets: [")
 	for i, target := range opts.ScrapeTargets {
 		if i > 0 {
 			b.WriteString(", ")
@@ -174,21 +251,12 @@ func StartPrometheus(t testing.TB, opts PrometheusOptions) *Prometheus {
 		fmt.Fprintf(&b, "%q", target)
 	}
 	b.WriteString("]\n")
-	cfg := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(cfg, []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	port := freePort(t)
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	args := append([]string{"--config.file=" + cfg, "--storage.tsdb.path=" + filepath.Join(dir, "data"),
-		"--web.listen-address=" + addr, "--log.level=warn"}, opts.ExtraArgs...)
-	logs := start(t, "prometheus", bin, args, "http://"+addr+"/-/ready")
-	client, err := api.NewClient(api.Config{Address: "http://" + addr})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &Prometheus{URL: "http://" + addr, Logs: logs.String, api: v1.NewAPI(client)}
+	return b.String()
 }
+
+// Stop shuts Prometheus down before the test ends (as a node or pod
+// going away would) and waits for it to exit.
+func (p *Prometheus) Stop() { p.proc.stop() }
 
 // API is the official Prometheus HTTP API client for this server.
 func (p *Prometheus) API() v1.API { return p.api }
@@ -244,8 +312,8 @@ func StartAlertmanager(t testing.TB, configYAML string) *Alertmanager {
 	addr := "127.0.0.1:" + strconv.Itoa(freePort(t))
 	args := []string{"--config.file=" + cfg, "--storage.path=" + filepath.Join(dir, "data"), "--web.listen-address=" + addr,
 		"--cluster.listen-address=", "--log.level=warn"}
-	logs := start(t, "alertmanager", bin, args, "http://"+addr+"/-/ready")
-	return &Alertmanager{URL: "http://" + addr, Logs: logs.String}
+	proc := start(t, "alertmanager", bin, args, "http://"+addr+"/-/ready")
+	return &Alertmanager{URL: "http://" + addr, Logs: proc.logs.String}
 }
 
 // ClearEnv unsets, for the test, every LLMPROBE_*, OTEL_*, AWS_* and *_API_KEY

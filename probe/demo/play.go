@@ -7,86 +7,35 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
-	"github.com/llmprobe/llmprobe/probe"
-	"github.com/llmprobe/llmprobe/probe/providertest"
+	"github.com/llmprobe/llmprobe/internal/ruleeval"
 	"github.com/llmprobe/llmprobe/probe/worker"
+	"github.com/llmprobe/llmprobe/slo"
 )
 
 // Options are `llmprobe demo`'s settings.
 type Options struct {
 	Scenarios string        // comma-separated names, or "all" or ""
-	Speed     float64       // how much faster than real time incidents replay
-	Interval  time.Duration // probe interval of the demo's workers
+	Speed     float64       // incident time per real time (60: an incident minute takes a second); 0 as fast as the machine goes
+	Interval  time.Duration // probe interval of the demo's workers, in incident time
 	Listen    string        // the first region's worker; the others take the next ports (port 0: any free port)
 	Exit      bool          // return when the scenarios end instead of serving until ctx is done
+	JSON      bool          // one JSON object per scenario on stdout instead of the narrative
 }
 
-// ErrWrongVerdict says a scenario ended with a verdict the probes got wrong.
-var ErrWrongVerdict = errors.New("a scenario ended with a wrong verdict")
+// ErrWrongVerdict says a scenario ended with a verdict the probes got wrong,
+// a page missing or naming the wrong layer, or a page nobody should get.
+var ErrWrongVerdict = errors.New("a scenario ended with a wrong verdict or page")
 
-// demoKey is the key the demo's fake origins accept.
-const demoKey = "demo-key"
+// incidentEpoch is where incident time starts: 2026-04-20 13:00 UTC, an
+// hour before the shared Cloudflare outage. Each scenario's time is
+// printed from its own incident start.
+var incidentEpoch = time.Date(2026, 4, 20, 13, 0, 0, 0, time.UTC)
 
-// demoEnv is the demo's world: two fake edges, one worker per region, and
-// each region's network path to the edges as forwarders it can cut.
-type demoEnv struct {
-	cf, gfe *providertest.Server
-	control *http.Server
-	fwd     map[string]map[string]*forwarder // region -> cloudflare|google|control -> path
-	workers map[string]string                // region -> worker URL
-}
-
-func (e *demoEnv) edge(provider string) *providertest.Server {
-	for _, p := range demoProviders {
-		if p.id == provider && p.edge == providertest.EdgeGoogle {
-			return e.gfe
-		}
-	}
-	return e.cf
-}
-
-func (e *demoEnv) inject(provider string, f providertest.Fault) { e.edge(provider).Inject(provider, f) }
-
-func (e *demoEnv) clear() {
-	e.cf.Clear()
-	e.gfe.Clear()
-	for r := range e.fwd {
-		e.regionUp(r)
-	}
-}
-
-func (e *demoEnv) regionDown(region string) {
-	for _, f := range e.fwd[region] {
-		f.down()
-	}
-}
-
-func (e *demoEnv) regionUp(region string) {
-	for _, f := range e.fwd[region] {
-		_ = f.up()
-	}
-}
-
-func (e *demoEnv) close() {
-	for _, m := range e.fwd {
-		for _, f := range m {
-			f.close()
-		}
-	}
-	e.cf.Close()
-	e.gfe.Close()
-	if e.control != nil {
-		e.control.Close()
-	}
-}
+// evalStep is the rule evaluator's step: every group interval is a multiple.
+const evalStep = 15 * time.Second
 
 // pickScenarios resolves --scenario.
 func pickScenarios(names string) ([]scenario, error) {
@@ -114,119 +63,75 @@ func pickScenarios(names string) ([]scenario, error) {
 	return out, nil
 }
 
-// Run starts the fakes and a worker per region, plays the scenarios and
-// reports whether the probes blamed the right layer: ErrWrongVerdict when
-// they did not. Bad options are a *worker.ConfigError.
-func Run(ctx context.Context, f Options, stdout, stderr io.Writer) error {
-	list, err := pickScenarios(f.Scenarios)
+// Run starts the fakes and a worker per region on an incident clock, and
+// plays each scenario: its faults, the workers' probes, and the rules that
+// `llmprobe generate` writes, evaluated on the workers' samples by
+// Prometheus' engine after six hours of healthy history, with the generated
+// Alertmanager configuration deciding which pages reach someone and when.
+// It prints what the probes concluded and every page, ticket and
+// inhibition as it happens, in incident time, and returns ErrWrongVerdict
+// when a verdict or a page is not what the scenario says. Bad options are a
+// *worker.ConfigError.
+func Run(ctx context.Context, o Options, stdout, stderr io.Writer) error {
+	list, err := pickScenarios(o.Scenarios)
 	if err != nil {
 		return &worker.ConfigError{Err: err}
 	}
-	if !(f.Speed > 0 && f.Speed <= 10000) {
-		return configErrorf("--speed: %v is outside (0, 10000]", f.Speed)
+	if !(o.Speed >= 0 && o.Speed <= 10000) { // NaN too
+		return configErrorf("--speed: want 0 (as fast as the machine goes) to 10000, got %v", o.Speed)
 	}
-	if f.Interval < 100*time.Millisecond || f.Interval > time.Hour {
-		return configErrorf("--interval: %s is outside 100ms to 1h", f.Interval)
+	if o.Interval < time.Second || o.Interval > 10*time.Minute || o.Interval%time.Second != 0 {
+		return configErrorf("--interval: want whole seconds from 1s to 10m, got %s", o.Interval)
 	}
-	host, portText, err := net.SplitHostPort(f.Listen)
-	if err != nil {
-		return configErrorf("--listen: %v", err)
-	}
-	port, err := strconv.Atoi(portText)
-	if err != nil {
-		return configErrorf("--listen: port %q is not a number", portText)
-	}
-
-	e := &demoEnv{fwd: map[string]map[string]*forwarder{}, workers: map[string]string{}}
-	e.cf = providertest.NewServer(providertest.Options{Edge: providertest.EdgeCloudflare, APIKey: demoKey})
-	e.gfe = providertest.NewServer(providertest.Options{Edge: providertest.EdgeGoogle, APIKey: demoKey})
-	controlLn, err := net.Listen("tcp", "127.0.0.1:0")
+	rules, err := newRules(o.Interval)
 	if err != nil {
 		return err
 	}
-	e.control = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })}
-	go e.control.Serve(controlLn)
-	defer e.close()
-
-	workCtx, stopWorkers := context.WithCancel(ctx)
-	defer stopWorkers()
-	g, gctx := errgroup.WithContext(workCtx)
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	for i, region := range demoRegions {
-		paths := map[string]*forwarder{}
-		for name, target := range map[string]string{"cloudflare": hostPort(e.cf.URL()), "google": hostPort(e.gfe.URL()), "control": controlLn.Addr().String()} {
-			fw, err := newForwarder(target)
-			if err != nil {
-				return err
-			}
-			paths[name] = fw
-		}
-		e.fwd[region] = paths
-		addr := net.JoinHostPort(host, strconv.Itoa(port+i))
-		if port == 0 {
-			addr = net.JoinHostPort(host, "0")
-		}
-		ln, err := net.Listen("tcp", addr)
-		if err != nil {
-			return configErrorf("--listen: %v", err)
-		}
-		e.workers[region] = "http://" + ln.Addr().String()
-		targets, err := worker.ParseControlTargets("local=http://" + paths["control"].addr + "/")
-		if err != nil {
-			return err
-		}
-		cfg := worker.Settings{Region: region, Interval: f.Interval, Timeout: demoProbeTimeout, Concurrency: 64, History: 60,
-			ControlTargets: targets, ShutdownTimeout: 5 * time.Second}
-		var checks []probe.Check
-		for _, dp := range demoProviders {
-			p, _ := probe.LookupProvider(dp.id)
-			edge := e.cf
-			path := paths["cloudflare"]
-			if dp.edge == providertest.EdgeGoogle {
-				edge, path = e.gfe, paths["google"]
-			}
-			base := "http://" + path.addr + strings.TrimPrefix(edge.BaseURL(dp.id), edge.URL())
-			for _, kind := range probe.Kinds {
-				c := probe.Check{Provider: p, Kind: kind, BaseURL: base, APIKey: demoKey, Region: region, Timeout: cfg.Timeout}
-				if kind != probe.KindReach {
-					c.Model = p.DefaultModel
-				}
-				checks = append(checks, c)
-			}
-		}
-		g.Go(func() error {
-			return worker.Run(gctx, cfg, worker.Options{Checks: checks, Logger: logger, Listener: ln})
-		})
+	e, err := newEnv(ctx, o.Listen, o.Interval, incidentEpoch, logger)
+	if err != nil {
+		return err
 	}
-
-	fmt.Fprintf(stdout, "llmprobe demo: fake OpenAI and Anthropic behind a simulated Cloudflare edge, Gemini behind Google's front end,\n")
-	fmt.Fprintf(stdout, "a worker in each of %d regions probing every %s; one incident minute replays in %s.\n\nWhere to look:\n", len(demoRegions), f.Interval, scaled(time.Minute, f.Speed, 0))
+	text := stdout
+	if o.JSON {
+		text = io.Discard
+	}
+	fmt.Fprintf(text, "llmprobe demo: in each of %d regions, fake OpenAI and Anthropic behind a simulated Cloudflare edge, Gemini behind Google's front end,\n", len(demoRegions))
+	fmt.Fprintf(text, "and a worker probing every %s of incident time. The rules llmprobe generate writes run on their samples in incident time.\n\nWhere to look:\n", o.Interval)
 	for _, r := range demoRegions {
-		fmt.Fprintf(stdout, "  %-9s status page %s/   metrics %s/metrics   JSON %s/api/status\n", r, e.workers[r], e.workers[r], e.workers[r])
+		u := e.regions[r].url
+		fmt.Fprintf(text, "  %-9s status page %s/   metrics %s/metrics   JSON %s/api/status\n", r, u, u, u)
 	}
-	fmt.Fprintln(stdout)
+	fmt.Fprintln(text)
 
+	p := &player{env: e, rules: rules, speed: o.Speed, out: text}
 	failed := 0
 	for _, sc := range list {
-		ok, err := playScenario(ctx, e, sc, f, stdout)
+		res, err := p.play(ctx, sc)
 		if err != nil {
+			e.close()
 			return err
 		}
-		if !ok {
+		if !res.VerdictsOK || !res.PagesOK {
 			failed++
+		}
+		if o.JSON {
+			if err := json.NewEncoder(stdout).Encode(res); err != nil {
+				e.close()
+				return err
+			}
 		}
 	}
 	if failed > 0 {
-		fmt.Fprintf(stdout, "%d of %d scenarios ended with a wrong verdict\n", failed, len(list))
+		fmt.Fprintf(text, "%d of %d scenarios ended with a wrong verdict or page\n", failed, len(list))
 	} else {
-		fmt.Fprintf(stdout, "all %d scenarios: the probes blamed the right layer in every phase\n", len(list))
+		fmt.Fprintf(text, "all %d scenarios: the probes blamed the right layer in every phase, and the pages were the right ones\n", len(list))
 	}
-	if !f.Exit && ctx.Err() == nil {
-		fmt.Fprintln(stdout, "the workers keep probing the healthy fakes; press Ctrl-C to stop")
+	if !o.Exit && ctx.Err() == nil {
+		fmt.Fprintln(text, "the workers keep their status pages up (incident time stands still); press Ctrl-C to stop")
 		<-ctx.Done()
 	}
-	stopWorkers()
-	if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) {
+	if err := e.close(); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
 	if failed > 0 {
@@ -235,194 +140,275 @@ func Run(ctx context.Context, f Options, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func hostPort(u string) string {
-	return strings.TrimPrefix(strings.TrimPrefix(u, "http://"), "https://")
+// demoRules are the generated rules and Alertmanager configuration for the
+// demo's deployment: its regions and providers, its probe interval.
+type demoRules struct {
+	sli, alerts, alertmanager []byte
+	interval                  time.Duration
 }
 
-// demoProbeTimeout bounds one probe of the demo's workers. No scenario
-// waits for a timeout (faults answer at once, a cut link refuses), so it
-// is roomy and independent of the compressed interval: a probe a loaded
-// machine slows down is still a probe of what the scenario does, never a
-// timeout it did not script. A probe that overruns its slot skips the
-// next one (the scheduler never overlaps a check with itself).
-const demoProbeTimeout = 30 * time.Second
-
-// scaled turns incident time into replay time, never shorter than min.
-func scaled(d time.Duration, speed float64, min time.Duration) time.Duration {
-	return max(time.Duration(float64(d)/speed), min)
-}
-
-// playScenario replays one scenario and checks each phase's expectations
-// against the workers' /api/status at the end of the phase.
-func playScenario(ctx context.Context, e *demoEnv, sc scenario, f Options, w io.Writer) (bool, error) {
-	fmt.Fprintf(w, "== %s: %s\n   %s\n", sc.name, sc.title, sc.summary)
-	ok := true
-	var at time.Duration
-	for i, ph := range sc.phases {
-		fmt.Fprintf(w, "[t+%s] %s\n", clockText(at), ph.say)
-		ph.apply(e)
-		// long enough for every check to probe a few times, back-offs included
-		real := scaled(ph.length, f.Speed, 8*f.Interval)
-		end := time.Now().Add(real)
-		tick := time.NewTicker(max(real/3, f.Interval))
-		for time.Now().Before(end) {
-			select {
-			case <-ctx.Done():
-				tick.Stop()
-				return ok, nil
-			case <-tick.C:
-				fmt.Fprintf(w, "   %s\n", liveLine(e))
-			case <-time.After(time.Until(end)):
-			}
-		}
-		tick.Stop()
-		phaseOK := checkPhase(e, ph, end.Add(-real/2), w)
-		ok = ok && phaseOK
-		at += ph.length
-		if i == len(sc.phases)-1 {
-			break
-		}
+func newRules(interval time.Duration) (demoRules, error) {
+	spec := slo.DefaultSpec(slo.DefaultProfile())
+	spec.ProbeInterval = slo.Duration(interval)
+	spec.ScrapeInterval = slo.Duration(scrapeInterval)
+	spec.RegionNames = demoRegions
+	spec.Regions = len(demoRegions)
+	// The fakes answer on loopback in a few milliseconds, not the hundreds
+	// a real provider takes; a scripted 150 ms slowdown is the demo's
+	// "slow", so the ticket's floor comes down with it.
+	spec.Degraded.MinLatency = slo.Duration(100 * time.Millisecond)
+	spec.Providers = nil
+	for _, p := range demoProviders {
+		spec.Providers = append(spec.Providers, p.id)
 	}
-	verdict := "blame correct in every phase"
-	if !ok {
-		verdict = "WRONG verdict in some phase (see ✗ above)"
-	}
-	fmt.Fprintf(w, "== %s: %s\n\n", sc.name, verdict)
-	e.clear()
-	return ok, nil
-}
-
-func clockText(d time.Duration) string {
-	return fmt.Sprintf("%02d:%02d", int(d.Minutes()), int(d.Seconds())%60)
-}
-
-// statusOf reads a worker's /api/status.
-func statusOf(url string) (worker.StatusReport, error) {
-	var rep worker.StatusReport
-	client := &http.Client{Timeout: 5 * time.Second}
-	resp, err := client.Get(url + "/api/status")
+	res, err := slo.Generate(spec, slo.DefaultProfile())
 	if err != nil {
-		return rep, err
+		return demoRules{}, err
 	}
-	defer resp.Body.Close()
-	return rep, json.NewDecoder(resp.Body).Decode(&rep)
+	r := demoRules{interval: interval}
+	for _, f := range res.Files {
+		switch f.Path {
+		case slo.FileSLIRules:
+			r.sli = f.Data
+		case slo.FileAlertRules:
+			r.alerts = f.Data
+		case slo.FileAlertmanager:
+			r.alertmanager = f.Data
+		}
+	}
+	return r, nil
 }
 
-// liveLine is one compact line: per provider, the chat check's state from
-// each region (✓ success, E edge, O origin, N network, P probe).
-func liveLine(e *demoEnv) string {
-	reps := map[string]worker.StatusReport{}
-	for _, r := range demoRegions {
-		rep, _ := statusOf(e.workers[r])
-		reps[r] = rep
+// player plays scenarios one after the other on the env's incident clock.
+type player struct {
+	env   *demoEnv
+	rules demoRules
+	speed float64
+	out   io.Writer
+	// paced is the real and incident time pacing last started from.
+	pacedReal     time.Time
+	pacedIncident time.Time
+}
+
+// run is one scenario being played.
+type run struct {
+	sc       scenario
+	start    time.Time // the incident's start: the end of the healthy phase
+	store    *ruleeval.Store
+	eval     *ruleeval.Evaluator
+	am       *alertmanagerSim
+	targets  []*scrapeTarget
+	next     time.Time // the next scrape or evaluation, across phases
+	alerts   []*playedAlert
+	byKey    map[string]*playedAlert
+	problems []string
+}
+
+// playedAlert is an alert as the scenario saw it.
+type playedAlert struct {
+	labels    map[string]string
+	firedAt   time.Time
+	resolved  time.Time
+	am        *amAlert
+	summary   string
+	delivered time.Time
+}
+
+func (p *player) play(ctx context.Context, sc scenario) (Result, error) {
+	e := p.env
+	// Start on a two-minute boundary, so every rule group's evaluations
+	// fall on its interval, after a quiet minute for the previous
+	// scenario's back-offs to end.
+	e.clear()
+	if err := p.advance(ctx, e.clock.Now().Add(time.Minute).Truncate(2*time.Minute).Add(2*time.Minute), nil); err != nil {
+		return Result{}, err
 	}
-	var parts []string
-	for _, dp := range demoProviders {
-		marks := ""
-		for _, r := range demoRegions {
-			m := "·"
-			for _, c := range reps[r].Checks {
-				if c.Provider == dp.id && c.Check == probe.KindChat {
-					m = c.State.Style().Symbol
+	t0 := e.clock.Now()
+	r := &run{sc: sc, start: t0.Add(sc.phases[0].length), store: ruleeval.NewStore(), byKey: map[string]*playedAlert{}}
+	var err error
+	for _, name := range demoRegions {
+		first, err := scrape(ctx, e.regions[name].url)
+		if err != nil {
+			return Result{}, err
+		}
+		st := &scrapeTarget{url: e.regions[name].url, offsets: history(r.store, first, t0, p.rules.interval)}
+		r.targets = append(r.targets, st)
+	}
+	if r.eval, err = ruleeval.New(r.store, p.rules.sli, p.rules.alerts); err != nil {
+		return Result{}, err
+	}
+	if r.am, err = newAlertmanagerSim(p.rules.alertmanager); err != nil {
+		return Result{}, err
+	}
+	fmt.Fprintf(p.out, "== %s: %s\n   %s\n", sc.name, sc.title, sc.summary)
+	verdictsOK := true
+	at := t0
+	for _, ph := range sc.phases {
+		fmt.Fprintf(p.out, "[%s] %s\n", clockText(at.Sub(r.start)), ph.say)
+		ph.apply(e)
+		end := at.Add(ph.length)
+		if err := p.advance(ctx, end, r); err != nil {
+			return Result{}, err
+		}
+		// The verdict is what the probes of the phase's second half said.
+		verdictsOK = checkPhase(e, ph, at.Add(ph.length/2), p.out) && verdictsOK
+		at = end
+	}
+	res := r.result(verdictsOK)
+	p.printOutcome(res)
+	return res, nil
+}
+
+// advance moves incident time to end: to each next probe, scrape and rule
+// evaluation in turn, waiting at each for the woken goroutines to finish.
+// With a run, it scrapes the workers every scrapeInterval and evaluates the
+// rules every evalStep, then lets Alertmanager deliver.
+func (p *player) advance(ctx context.Context, end time.Time, r *run) error {
+	e := p.env
+	now := e.clock.Now()
+	nextScrape, nextEval := ceilTime(now, scrapeInterval), ceilTime(now, evalStep)
+	if r != nil && r.next.After(now) {
+		nextScrape, nextEval = r.next, r.next
+	}
+	lastLive := now
+	for {
+		t := end
+		if wake, ok := e.clock.nextWake(); ok && wake.Before(t) {
+			t = wake
+		}
+		if r != nil {
+			t = minTime(t, nextScrape, nextEval)
+		}
+		if t.After(end) {
+			t = end
+		}
+		p.pace(t)
+		e.clock.advanceTo(t)
+		if err := e.idle(); err != nil {
+			return err
+		}
+		if r != nil && !t.Before(nextScrape) {
+			for _, st := range r.targets {
+				if err := st.scrapeInto(ctx, r.store, t); err != nil {
+					return err
 				}
 			}
-			marks += m
+			nextScrape = nextScrape.Add(scrapeInterval)
 		}
-		parts = append(parts, fmt.Sprintf("%-9s %s", dp.id, marks))
+		if r != nil && !t.Before(nextEval) {
+			if err := p.evaluate(ctx, r, t); err != nil {
+				return err
+			}
+			nextEval = nextEval.Add(evalStep)
+			if t.Sub(lastLive) >= 2*time.Minute {
+				fmt.Fprintf(p.out, "   [%s] %s\n", clockText(t.Sub(r.start)), liveLine(e))
+				lastLive = t
+			}
+		}
+		if !t.Before(end) {
+			if r != nil {
+				r.next = minTime(nextScrape, nextEval)
+			}
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 	}
-	return strings.Join(parts, "   ") + "   (regions " + strings.Join(demoRegions, ", ") + "; ✓ ok E edge O origin N network P probe)"
 }
 
-// verdictSince is what a check concluded over the second half of a phase:
-// the most frequent outcome and reason of its probes since then (a lone
-// timeout on a loaded machine does not flip it), else its last state.
-func verdictSince(c worker.CheckReport, since time.Time) (probe.Outcome, probe.Reason) {
-	type pair struct {
-		o probe.Outcome
-		r probe.Reason
+// ceilTime is the first multiple of step at or after t.
+func ceilTime(t time.Time, step time.Duration) time.Time {
+	u := t.Truncate(step)
+	if u.Before(t) {
+		u = u.Add(step)
 	}
-	counts := map[pair]int{}
-	var best pair
-	for _, s := range c.Recent {
-		if s.At.Before(since) {
+	return u
+}
+
+func minTime(t time.Time, ts ...time.Time) time.Time {
+	for _, u := range ts {
+		if u.Before(t) {
+			t = u
+		}
+	}
+	return t
+}
+
+// pace sleeps so that incident time moves at most speed times as fast as
+// real time; speed 0 does not wait.
+func (p *player) pace(t time.Time) {
+	if p.speed <= 0 {
+		return
+	}
+	if p.pacedReal.IsZero() {
+		p.pacedReal, p.pacedIncident = time.Now(), t
+		return
+	}
+	due := p.pacedReal.Add(time.Duration(float64(t.Sub(p.pacedIncident)) / p.speed))
+	if wait := time.Until(due); wait > 0 {
+		time.Sleep(wait)
+	}
+}
+
+// evaluate runs the rules due at t and hands their alerts to Alertmanager,
+// printing each page, ticket and inhibition as it happens.
+func (p *player) evaluate(ctx context.Context, r *run, t time.Time) error {
+	events, err := r.eval.Eval(ctx, t)
+	if err != nil {
+		return err
+	}
+	for _, ev := range events {
+		l := ev.Alert.Labels.Map()
+		key := alertKey(l)
+		switch ev.Alert.State {
+		case ruleeval.StateFiring:
+			a, err := r.am.fire(l, t)
+			if err != nil {
+				return err
+			}
+			pa := r.byKey[key]
+			if pa == nil || !pa.resolved.IsZero() {
+				pa = &playedAlert{labels: l, firedAt: t, am: a, summary: ev.Alert.Annotations["summary"]}
+				r.byKey[key] = pa
+				r.alerts = append(r.alerts, pa)
+			}
+			fmt.Fprintf(p.out, "   [%s] %-7s fires      %s\n             %s\n", clockText(t.Sub(r.start)), strings.ToUpper(l["severity"]), describe(l), pa.summary)
+		case ruleeval.StateResolved:
+			r.am.resolve(l)
+			if pa := r.byKey[key]; pa != nil {
+				pa.resolved = t
+			}
+			fmt.Fprintf(p.out, "   [%s] %-7s resolves   %s\n", clockText(t.Sub(r.start)), strings.ToUpper(l["severity"]), describe(l))
+		}
+	}
+	for _, a := range r.am.flush(t) {
+		pa := r.byKey[a.key]
+		if pa == nil {
 			continue
 		}
-		p := pair{s.Outcome, s.Reason}
-		counts[p]++
-		if counts[p] > counts[best] {
-			best = p
+		if !a.delivered.IsZero() && pa.delivered.IsZero() {
+			pa.delivered = a.delivered
+			how := "delivered"
+			if !a.newPage {
+				how = "updates  " // the incident its group already notified
+			}
+			fmt.Fprintf(p.out, "   [%s] %-7s %s  %s (fired %s)\n", clockText(a.delivered.Sub(r.start)), strings.ToUpper(a.labels["severity"]),
+				how, describe(a.labels), clockText(pa.firedAt.Sub(r.start)))
+		} else if a.inhibited != "" && a.delivered.IsZero() {
+			fmt.Fprintf(p.out, "   [%s] %-7s inhibited  %s, by %s\n", clockText(t.Sub(r.start)), strings.ToUpper(a.labels["severity"]), describe(a.labels), a.inhibited)
 		}
 	}
-	if counts[best] == 0 {
-		return c.State, c.Reason
-	}
-	return best.o, best.r
+	return nil
 }
 
-// checkPhase prints what the probes concluded for each expectation and
-// whether it is what the scenario says.
-func checkPhase(e *demoEnv, ph phase, since time.Time, w io.Writer) bool {
-	reps := map[string]worker.StatusReport{}
-	for _, r := range demoRegions {
-		rep, err := statusOf(e.workers[r])
-		if err != nil {
-			fmt.Fprintf(w, "   ✗ %s: /api/status: %v\n", r, err)
-			return false
-		}
-		reps[r] = rep
-	}
-	ok := true
-	for _, x := range ph.expect {
-		regions := x.regions
-		if len(regions) == 0 {
-			regions = demoRegions
-		}
-		var wrong []string
-		edges := map[string]bool{}
-		for _, r := range regions {
-			for _, kind := range x.kinds {
-				for _, c := range reps[r].Checks {
-					if c.Provider != x.provider || c.Check != kind {
-						continue
-					}
-					if c.Edge != "" && c.Edge != probe.EdgeNone {
-						edges[c.Edge] = true
-					}
-					o, reason := verdictSince(c, since)
-					if o != x.outcome || x.reason != "" && reason != x.reason {
-						wrong = append(wrong, fmt.Sprintf("%s %s from %s was %s/%s", x.provider, kind, r, dash(string(o)), dash(string(reason))))
-					}
-				}
-			}
-		}
-		want := string(x.outcome)
-		if x.reason != "" {
-			want += "/" + string(x.reason)
-		}
-		via := ""
-		if x.outcome != probe.OutcomeSuccess && x.outcome != probe.OutcomeNetworkError && len(edges) > 0 {
-			for e := range edges {
-				via = " via " + e
-			}
-		}
-		kinds := make([]string, len(x.kinds))
-		for i, k := range x.kinds {
-			kinds[i] = string(k)
-		}
-		if len(wrong) == 0 {
-			fmt.Fprintf(w, "   ✓ %s %s: %s%s from %s\n", x.provider, strings.Join(kinds, "+"), want, via, strings.Join(regions, ", "))
-		} else {
-			ok = false
-			fmt.Fprintf(w, "   ✗ %s %s: want %s from %s; %s\n", x.provider, strings.Join(kinds, "+"), want, strings.Join(regions, ", "), strings.Join(wrong, "; "))
+// describe names an alert by its name and the labels that tell it apart.
+func describe(l map[string]string) string {
+	var parts []string
+	for _, k := range []string{"provider", "check", "layer", "edge", "region", "cause", "phase", "slo"} {
+		if v := l[k]; v != "" {
+			parts = append(parts, k+"="+v)
 		}
 	}
-	return ok
-}
-
-// dash is s, or "-" when s is empty.
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
+	return l["alertname"] + "{" + strings.Join(parts, ",") + "}"
 }

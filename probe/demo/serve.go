@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -112,7 +113,7 @@ func faultNames() string {
 	return strings.Join(names, ", ")
 }
 
-// faultAPI serves POST /faults?provider=&kind=&for=&n=&delay=&format=&scope= and
+// faultAPI serves POST /faults?provider=&kind=&for=&n=&delay=&format=&scope=&share= and
 // DELETE /faults on the fake edges.
 func faultAPI(edgeFor func(string) *providertest.Server, all ...*providertest.Server) http.Handler {
 	mux := http.NewServeMux()
@@ -133,6 +134,12 @@ func faultAPI(edgeFor func(string) *providertest.Server, all ...*providertest.Se
 		if v := q.Get("format"); v != "" {
 			if f.Format, err = providertest.ParseFormat(v); err != nil {
 				http.Error(w, "format: "+err.Error(), http.StatusBadRequest)
+				return
+			}
+		}
+		if v := q.Get("share"); v != "" {
+			if f.Share, err = strconv.ParseFloat(v, 64); err != nil || f.Share <= 0 || f.Share > 1 {
+				http.Error(w, "share: not a fraction in (0, 1]", http.StatusBadRequest)
 				return
 			}
 		}

@@ -224,6 +224,10 @@ type Fault struct {
 	// Scope narrows the fault to inference or to model listing; the zero
 	// value applies it to every request.
 	Scope Scope
+	// Share, between 0 and 1, is the fraction of the matching requests that
+	// get the fault, spread evenly (the k-th gets it when share*k passes a
+	// whole number): an intermittent failure. 0 means every request.
+	Share float64
 }
 
 // String renders the fault for logs, e.g. "cf_522+200ms".
@@ -237,6 +241,9 @@ func (f Fault) String() string {
 	}
 	if f.Scope != ScopeAll {
 		s += " on " + string(f.Scope)
+	}
+	if f.Share > 0 && f.Share < 1 {
+		s += fmt.Sprintf(" x%g", f.Share)
 	}
 	return s
 }

@@ -2,6 +2,7 @@ package providertest
 
 import (
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -11,6 +12,7 @@ type rule struct {
 	provider string // "" matches every provider
 	fault    Fault
 	left     int       // InjectN: requests still to serve; -1 = unlimited
+	seen     int       // matching requests so far, for Fault.Share
 	from     time.Time // InjectFor: window start (Options.Now at injection)
 	until    time.Time // InjectFor: window end, exclusive; zero = no window
 }
@@ -128,6 +130,12 @@ func (s *Server) match(provider string, scope Scope) (f Fault, tlsDue bool) {
 	}
 	if hit == nil {
 		return Fault{}, tlsDue
+	}
+	if sh := hit.fault.Share; sh > 0 && sh < 1 {
+		hit.seen++
+		if math.Floor(sh*float64(hit.seen)) == math.Floor(sh*float64(hit.seen-1)) {
+			return Fault{}, tlsDue // this one goes through: the failure is intermittent
+		}
 	}
 	if hit.left > 0 {
 		hit.left--

@@ -244,3 +244,22 @@ func TestOtherClientsKeptAliveConnectionGetsOneLastAnswer(t *testing.T) {
 		t.Errorf("on a new connection: %v, want a handshake failure", err)
 	}
 }
+
+func TestAShareOfRequestsGetsTheFaultSpreadEvenly(t *testing.T) {
+	s := newServer(t, false, pt.Options{})
+	s.Inject("openai", pt.Fault{Kind: pt.Origin500, Share: 0.3})
+	var pattern []int
+	for range 10 {
+		got := do(t, s, chatRequest(t, s, "openai", "test-key", false), roomy)
+		if got.err != nil {
+			t.Fatal(got.err)
+		}
+		pattern = append(pattern, got.resp.StatusCode)
+	}
+	want := []int{200, 200, 200, 500, 200, 200, 500, 200, 200, 500}
+	for i := range want {
+		if pattern[i] != want[i] {
+			t.Fatalf("statuses %v, want %v: 30%% spread evenly", pattern, want)
+		}
+	}
+}

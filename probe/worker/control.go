@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/llmprobe/llmprobe/probe"
@@ -123,6 +124,7 @@ type ControlLoop struct {
 	Region   string
 	Metrics  *Metrics
 	Status   *StatusStore
+	Network  *NetworkState // set after every round; may be nil
 	Logger   interface{ Warn(string, ...any) }
 	Clock    probe.Clock
 }
@@ -135,6 +137,7 @@ func (l *ControlLoop) Run(ctx context.Context) error {
 	}
 	for {
 		var wg sync.WaitGroup
+		var answered atomic.Int64
 		for _, t := range l.Targets {
 			wg.Add(1)
 			go func() {
@@ -145,12 +148,18 @@ func (l *ControlLoop) Run(ctx context.Context) error {
 				}
 				l.Metrics.SetControl(t.Name, l.Region, rep.Success)
 				l.Status.SetControl(rep)
-				if !rep.Success {
+				if rep.Success {
+					answered.Add(1)
+				} else {
 					l.Logger.Warn("control target failed", "target", t.Name, "err", rep.Error)
 				}
 			}()
 		}
 		wg.Wait()
+		if ctx.Err() != nil {
+			return nil
+		}
+		l.Network.set(len(l.Targets), int(answered.Load()))
 		if err := clock.Sleep(ctx, l.Interval); err != nil {
 			return nil
 		}

@@ -18,6 +18,7 @@ type Fanout struct {
 	Tracer     trace.Tracer
 	Logger     *slog.Logger
 	Politeness *Politeness
+	Network    *NetworkState // nil: the network is taken to be up
 	Clock      probe.Clock
 
 	mu   sync.Mutex
@@ -51,7 +52,12 @@ func (w *Fanout) Record(c probe.Check, r probe.Result) {
 		RecordSpan(w.Tracer, &r)
 	}
 	w.Metrics.Observe(r)
-	w.Status.Record(c, r)
+	if w.Network.Down() {
+		w.Metrics.Unmeasured(r)
+		w.Status.RecordUnmeasured(c, r)
+	} else {
+		w.Status.Record(c, r)
+	}
 	now := w.now()
 	b := w.Politeness.Backoff(c, now)
 	if b.Active {

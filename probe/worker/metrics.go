@@ -31,6 +31,7 @@ type Metrics struct {
 	rateLimit    *prometheus.GaugeVec
 	buildInfo    *prometheus.GaugeVec
 	skipped      *prometheus.CounterVec
+	unmeasured   *prometheus.CounterVec
 	backoff      *prometheus.GaugeVec
 	budget       *prometheus.GaugeVec
 	lateness     prometheus.Histogram
@@ -64,15 +65,17 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		statusPage:   prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: probe.MetricStatusPageComponent, Help: "The provider's public status page: 0 operational, 1 degraded, 2 partial outage, 3 major outage."}, []string{probe.LabelProvider, probe.LabelRegion, probe.LabelComponent}),
 		rateLimit:    prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: probe.MetricRateLimitRemaining, Help: "Rate-limit headroom the provider reported on the last response."}, with(probe.LabelKind)),
 		buildInfo:    prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: probe.MetricBuildInfo, Help: "Build of the llmprobe worker."}, []string{probe.LabelVersion, probe.LabelRevision, probe.LabelGoVersion}),
-		skipped:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: probe.MetricProbesSkipped, Help: "Scheduled probes not sent: backing off after 429/529, daily budget spent, or the previous probe overran."}, with(probe.LabelSkipReason)),
-		backoff:      prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: probe.MetricBackoff, Help: "Seconds until a check backing off after a 429 or 529 probes again; 0 when not backing off."}, checkLabels),
-		budget:       prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: probe.MetricBudgetRemaining, Help: "What is left of a provider's daily probe budget for inference checks, by kind (requests, tokens)."}, []string{probe.LabelProvider, probe.LabelRegion, probe.LabelKind}),
+		unmeasured: prometheus.NewCounterVec(prometheus.CounterOpts{Name: probe.MetricProbesUnmeasured,
+			Help: "Probes that finished while every control target failed from this region, by outcome: its own network was down, so the SLI rules leave them out."}, with(probe.LabelOutcome)),
+		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{Name: probe.MetricProbesSkipped, Help: "Scheduled probes not sent: backing off after 429/529, daily budget spent, or the previous probe overran."}, with(probe.LabelSkipReason)),
+		backoff: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: probe.MetricBackoff, Help: "Seconds until a check backing off after a 429 or 529 probes again; 0 when not backing off."}, checkLabels),
+		budget:  prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: probe.MetricBudgetRemaining, Help: "What is left of a provider's daily probe budget for inference checks, by kind (requests, tokens)."}, []string{probe.LabelProvider, probe.LabelRegion, probe.LabelKind}),
 		lateness: prometheus.NewHistogram(prometheus.HistogramOpts{Name: probe.MetricScheduleLateness, Help: "How late probes started after their scheduled time, in seconds.",
 			Buckets: []float64{0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5}}),
 		edges: map[[2]string]string{},
 	}
 	reg.MustRegister(m.probes, m.duration, m.phase, m.edgeOverhead, m.success, m.lastRun, m.tokens, m.providerInfo,
-		m.control, m.statusPage, m.rateLimit, m.buildInfo, m.skipped, m.backoff, m.budget, m.lateness)
+		m.control, m.statusPage, m.rateLimit, m.buildInfo, m.skipped, m.unmeasured, m.backoff, m.budget, m.lateness)
 	return m
 }
 
@@ -93,6 +96,9 @@ func (m *Metrics) InitCheck(c probe.Check) {
 	}
 	for _, reason := range []string{probe.SkipReasonBackoff, probe.SkipReasonBudget, probe.SkipReasonOverrun} {
 		m.skipped.WithLabelValues(append(l, reason)...)
+	}
+	for _, o := range probe.SLIOutcomes() {
+		m.unmeasured.WithLabelValues(append(l, string(o))...)
 	}
 	m.backoff.WithLabelValues(l...).Set(0)
 }
@@ -164,6 +170,12 @@ func (m *Metrics) setEdge(provider, region, edge string) {
 	}
 	m.edges[key] = edge
 	m.providerInfo.WithLabelValues(provider, region, edge).Set(1)
+}
+
+// Unmeasured counts a probe that finished while the region's own network
+// was down (NetworkState), beside its count in llmprobe_probes_total.
+func (m *Metrics) Unmeasured(r probe.Result) {
+	m.unmeasured.WithLabelValues(r.Provider, string(r.Check), r.Model, r.Region, string(r.Outcome)).Inc()
 }
 
 // Skipped counts a scheduled probe that was not sent, and why.

@@ -88,6 +88,8 @@ type row struct {
 	LastErr  *lastError
 	Recent   []cell
 	Notes    []string // back-off, budget, skipped probes
+	Slow     string   // the phase when degraded: slow, not down
+	SlowText string
 }
 
 type avail struct {
@@ -235,6 +237,10 @@ func newRow(c CheckReport, region string, now time.Time) row {
 		le.Title = strings.Join(parts, " · ")
 		r.LastErr = le
 	}
+	if d := c.Degraded; d != nil {
+		r.Slow = d.Phase
+		r.SlowText = "Slow: p95 " + strings.ToUpper(d.Phase) + " " + millis(d.RecentP95ms) + ", usually " + millis(d.BaselineP95ms)
+	}
 	for _, s := range c.Recent {
 		t := clock(s.At) + " · " + string(s.Outcome) + " · " + string(s.Reason)
 		if s.StatusCode != 0 {
@@ -242,6 +248,9 @@ func newRow(c CheckReport, region string, now time.Time) row {
 		}
 		if s.TTFBms > 0 {
 			t += " · TTFB " + millis(s.TTFBms)
+		}
+		if s.Unmeasured {
+			t += " · unmeasured: this region's own network was down"
 		}
 		r.Recent = append(r.Recent, cell{styleOf(s.Outcome), t})
 	}

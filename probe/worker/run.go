@@ -71,7 +71,8 @@ func Run(ctx context.Context, s Settings, o Options) error {
 	if probeFn == nil {
 		probeFn = (&probe.Prober{UserAgent: build.UserAgent(), RootCAs: roots, Clock: o.Clock}).Probe
 	}
-	fan := &Fanout{Metrics: metrics, Status: status, Tracer: tp.Tracer(TracerName), Logger: logger, Politeness: pol, Clock: o.Clock}
+	network := &NetworkState{}
+	fan := &Fanout{Metrics: metrics, Status: status, Tracer: tp.Tracer(TracerName), Logger: logger, Politeness: pol, Network: network, Clock: o.Clock}
 	sched := &Scheduler{Checks: o.Checks, Interval: s.Interval, Concurrency: s.Concurrency, Probe: probeFn, Recorder: fan, Politeness: pol, Clock: o.Clock}
 
 	ln := o.Listener
@@ -91,7 +92,7 @@ func Run(ctx context.Context, s Settings, o Options) error {
 	g.Go(func() error { return sched.Run(gctx) })
 	if len(s.ControlTargets) > 0 {
 		loop := &ControlLoop{Targets: s.ControlTargets, Interval: s.Interval, Timeout: min(s.Timeout, 10*time.Second), RootCAs: roots,
-			Region: s.Region, Metrics: metrics, Status: status, Logger: logger, Clock: o.Clock}
+			Region: s.Region, Metrics: metrics, Status: status, Network: network, Logger: logger, Clock: o.Clock}
 		g.Go(func() error { return loop.Run(gctx) })
 	}
 	if s.StatusPages {

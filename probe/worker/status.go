@@ -50,6 +50,7 @@ type checkStatus struct {
 	lastFailure *probe.Result
 	recent      []Sample // oldest first, at most history
 	hour, day   *window
+	latency     latencyHistory
 	skipped     map[string]int
 	ranOnce     bool
 }
@@ -61,11 +62,22 @@ type Sample struct {
 	Reason     probe.Reason  `json:"reason"`
 	StatusCode int           `json:"status_code"`
 	TTFBms     float64       `json:"ttfb_ms"`
+	TTFTms     float64       `json:"ttft_ms,omitempty"`
 	TotalMs    float64       `json:"total_ms"`
+	// Unmeasured: the region's own network was down (every control target
+	// failed), so the probe counts in no availability.
+	Unmeasured bool `json:"unmeasured,omitempty"`
 }
 
 // Record stores a finished probe.
-func (s *StatusStore) Record(c probe.Check, r probe.Result) {
+func (s *StatusStore) Record(c probe.Check, r probe.Result) { s.record(c, r, false) }
+
+// RecordUnmeasured stores a probe that finished while the region's own
+// network was down: it shows in the recent history and the last result,
+// but counts in no availability.
+func (s *StatusStore) RecordUnmeasured(c probe.Check, r probe.Result) { s.record(c, r, true) }
+
+func (s *StatusStore) record(c probe.Check, r probe.Result, unmeasured bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cs := s.index[checkKey(c)]
@@ -78,12 +90,21 @@ func (s *StatusStore) Record(c probe.Check, r probe.Result) {
 		cs.lastFailure = &rr
 	}
 	cs.ranOnce = true
-	cs.recent = append(cs.recent, Sample{At: r.StartedAt, Outcome: r.Outcome, Reason: r.Reason, StatusCode: r.StatusCode, TTFBms: probe.Milliseconds(r.Timings.TTFB), TotalMs: probe.Milliseconds(r.Timings.Total)})
+	cs.recent = append(cs.recent, Sample{At: r.StartedAt, Outcome: r.Outcome, Reason: r.Reason, StatusCode: r.StatusCode,
+		TTFBms: probe.Milliseconds(r.Timings.TTFB), TTFTms: probe.Milliseconds(r.Timings.TTFT), TotalMs: probe.Milliseconds(r.Timings.Total), Unmeasured: unmeasured})
 	if len(cs.recent) > s.history {
 		cs.recent = slices.Delete(cs.recent, 0, len(cs.recent)-s.history)
 	}
+	if unmeasured {
+		return
+	}
 	cs.hour.add(r.StartedAt, r.Outcome)
 	cs.day.add(r.StartedAt, r.Outcome)
+	if r.Success() {
+		if d := slowPhase(c, r.Timings); d > 0 {
+			cs.latency.add(r.StartedAt, d)
+		}
+	}
 }
 
 // Skip notes a scheduled probe that was not sent.
@@ -146,9 +167,12 @@ type CheckReport struct {
 	Recent       []Sample                `json:"recent"`
 	Availability map[string]Availability `json:"availability"` // "1h", "24h"
 	TTFB         Percentiles             `json:"ttfb"`
-	Backoff      BackoffState            `json:"backoff"`
-	Budget       *BudgetState            `json:"budget,omitempty"`
-	Skipped      map[string]int          `json:"skipped"`
+	// Degraded is set while the check is slow, not down: its p95 time to
+	// first byte (first token for streams) well above its own baseline.
+	Degraded *Degraded      `json:"degraded,omitempty"`
+	Backoff  BackoffState   `json:"backoff"`
+	Budget   *BudgetState   `json:"budget,omitempty"`
+	Skipped  map[string]int `json:"skipped"`
 }
 
 // Availability counts probes by outcome over a span. Ratio is success over
@@ -197,6 +221,7 @@ func (s *StatusStore) Report() StatusReport {
 		for k, v := range cs.skipped {
 			cr.Skipped[k] = v
 		}
+		cr.Degraded = degradedNow(c, cs.recent, &cs.latency, now)
 		if cs.last != nil {
 			l := *cs.last
 			cr.Last, cr.State, cr.Reason, cr.Edge = &l, l.Outcome, l.Reason, l.Edge

@@ -9,10 +9,12 @@ const (
 	FilePolicies      = "grafana/provisioning/alerting/llmprobe-policies.yml"
 )
 
-// Rule groups, in file order: one per SLO (availability, latency), one for
-// the incidents that span providers or regions, one for the probes' own
-// health.
+// Rule groups, in file order: the fast pages (a provider check failing now,
+// a shared-edge incident) on their short interval, one per SLO
+// (availability, latency and slowness), one for the regional incidents, one
+// for the probes' own health.
 const (
+	GroupFast         = "llmprobe-fast"
 	GroupAvailability = "llmprobe-slo-availability"
 	GroupLatency      = "llmprobe-slo-latency"
 	GroupIncidents    = "llmprobe-incidents"

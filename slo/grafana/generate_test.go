@@ -225,12 +225,12 @@ func TestGrafanaRulesExpressTheSameConditionsAsThePrometheusRules(t *testing.T) 
 				}
 			}
 			var want []slo.Rule
-			var interval string
+			interval := map[string]string{} // alert name -> its Prometheus group's interval
 			for _, g := range res.Alerts.Groups {
-				interval = g.Interval
 				for _, r := range g.Rules {
 					if r.Alert != "" {
 						want = append(want, r)
+						interval[r.Alert] = g.Interval
 					}
 				}
 			}
@@ -252,8 +252,8 @@ func TestGrafanaRulesExpressTheSameConditionsAsThePrometheusRules(t *testing.T) 
 				if g.Name != GroupOf(w.Alert) || r.RuleGroup != g.Name || g.Folder != Folder || r.FolderUID != Folder {
 					t.Errorf("%s: group %q folder %q (rule says %q, %q)", name, g.Name, g.Folder, r.RuleGroup, r.FolderUID)
 				}
-				if g.Interval != interval {
-					t.Errorf("%s: group interval %s, Prometheus evaluates every %s", name, g.Interval, interval)
+				if g.Interval != interval[w.Alert] {
+					t.Errorf("%s: group interval %s, Prometheus evaluates every %s", name, g.Interval, interval[w.Alert])
 				}
 				if r.Uid == nil || uids[*r.Uid] || len(*r.Uid) > 40 {
 					t.Errorf("%s: uid missing, repeated or too long", name)

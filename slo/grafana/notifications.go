@@ -11,9 +11,9 @@ import (
 )
 
 // GroupBy is how notifications are grouped, as in the Alertmanager
-// configuration: one notification per alert, provider and layer; edge and
-// region group the alerts that have no provider.
-var GroupBy = []string{"alertname", "provider", slo.LabelLayer, "edge", "region"}
+// configuration: one group per provider and layer, whichever alert of the
+// outage fires; edge and region group the alerts that have no provider.
+var GroupBy = []string{"provider", slo.LabelLayer, "edge", "region"}
 
 // ContactPoints are the page and ticket contact points, named like the
 // Alertmanager receivers, each a webhook to the spec's
@@ -48,11 +48,12 @@ func matcher(name, value string) sdk.ObjectMatcher {
 func PolicyTree(p slo.Profile) (sdk.NotificationPolicy, error) {
 	d := func(nominal time.Duration) string { return slo.FormatDuration(p.ScaleAtLeast(nominal, time.Second)) }
 	edge := sdk.NewNotificationPolicyBuilder().
-		ObjectMatchers(sdk.ObjectMatchers{matcher("alertname", slo.AlertErrorBudgetBurn), matcher(slo.LabelLayer, "edge")}).
-		GroupWait(slo.FormatDuration(p.ScaleAtLeast(90*time.Second, 5*time.Second)))
+		ObjectMatchers(sdk.ObjectMatchers{{"alertname", "=~", slo.AlertErrorBudgetBurn + "|" + slo.AlertProviderDown}, matcher(slo.LabelLayer, "edge")}).
+		GroupWait(slo.FormatDuration(slo.EdgeGroupWait(p)))
 	page := sdk.NewNotificationPolicyBuilder().
 		ObjectMatchers(sdk.ObjectMatchers{matcher(slo.LabelSeverity, slo.SeverityPage)}).
 		Receiver(slo.ReceiverPage).
+		GroupWait(slo.FormatDuration(slo.PageGroupWait(p))).
 		RepeatInterval(d(time.Hour)).
 		Routes([]cog.Builder[sdk.NotificationPolicy]{edge})
 	ticket := sdk.NewNotificationPolicyBuilder().

@@ -21,16 +21,18 @@ func GroupOf(alert string) string {
 	switch alert {
 	case slo.AlertErrorBudgetBurn:
 		return GroupAvailability
-	case slo.AlertLatencyBudgetBurn:
+	case slo.AlertLatencyBudgetBurn, slo.AlertDegraded:
 		return GroupLatency
-	case slo.AlertSharedEdgeIncident, slo.AlertRegionalFailure:
+	case slo.AlertProviderDown, slo.AlertSharedEdgeIncident:
+		return GroupFast
+	case slo.AlertRegionalFailure:
 		return GroupIncidents
 	}
 	return GroupProbes
 }
 
 // groupOrder is the order of the groups in the rules file.
-var groupOrder = []string{GroupAvailability, GroupLatency, GroupIncidents, GroupProbes}
+var groupOrder = []string{GroupFast, GroupAvailability, GroupLatency, GroupIncidents, GroupProbes}
 
 // RuleUID is a rule's stable UID: the alert name without its LLMProbe
 // prefix, then the severity for burn-rate alerts or the cause for the

@@ -20,6 +20,11 @@
 #                      every interval, as in production, and that cost is in
 #                      the worker's CPU; 0: only the script's two scrapes
 #   BENCH_KEEP=1       keep the work directory (configs, logs, scrapes)
+#   BENCH_PPROF=DIR    run the worker with LLMPROBE_PPROF=true, take a CPU
+#                      profile over the window (at most 50 s of it) and a heap
+#                      profile at its end into DIR with the binary, and print
+#                      their top entries (the profiling costs the worker some
+#                      CPU: leave it off for the figures)
 set -euo pipefail
 
 BENCH_SECONDS=${BENCH_SECONDS:-120}
@@ -31,6 +36,7 @@ BENCH_CONCURRENCY=${BENCH_CONCURRENCY:-64}
 BENCH_LOG_LEVEL=${BENCH_LOG_LEVEL:-info}
 BENCH_KEEP=${BENCH_KEEP:-0}
 BENCH_SCRAPE_WORKER=${BENCH_SCRAPE_WORKER:-1}
+BENCH_PPROF=${BENCH_PPROF:-}
 KEY=demo-key
 MODEL=gpt-4o-mini
 
@@ -47,6 +53,10 @@ done
 ((BENCH_TIMEOUT >= 1 && BENCH_TIMEOUT <= BENCH_INTERVAL)) || die "BENCH_TIMEOUT must be in 1..BENCH_INTERVAL"
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+if [[ -n $BENCH_PPROF ]]; then
+	mkdir -p "$BENCH_PPROF" || die "BENCH_PPROF: cannot create $BENCH_PPROF"
+	BENCH_PPROF=$(cd "$BENCH_PPROF" && pwd)
+fi
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/llmprobe-bench.XXXXXX")
 PIDS=()
 CLEANED=0
@@ -174,6 +184,7 @@ WENV=("${CLEAN_ENV[@]}"
 	LLMPROBE_DAILY_REQUEST_BUDGET=0
 	LLMPROBE_DAILY_TOKEN_BUDGET=0
 	LLMPROBE_LOG_LEVEL="$BENCH_LOG_LEVEL")
+[[ -n $BENCH_PPROF ]] && WENV+=(LLMPROBE_PPROF=true)
 ids=()
 for ((i = 0; i < NIDS; i++)); do
 	id=$(printf 'b%04d' "$i")
@@ -387,6 +398,13 @@ P_T0=$(cpu_ticks "$PID_PROM")
 scrape "http://127.0.0.1:$P_WORKER/metrics" "$WORK/worker-0.prom"
 scrape "http://127.0.0.1:$P_BB/metrics" "$WORK/blackbox-0.prom"
 W_RSS0=$(rss_kib "$PID_WORKER") B_RSS0=$(rss_kib "$PID_BB")
+if [[ -n $BENCH_PPROF ]]; then
+	PROF_SECONDS=$((BENCH_SECONDS > 55 ? 50 : BENCH_SECONDS - 5))
+	cp "$WORK/llmprobe" "$BENCH_PPROF/llmprobe"
+	curl -fsS --max-time $((PROF_SECONDS + 20)) -o "$BENCH_PPROF/worker-cpu.pprof" \
+		"http://127.0.0.1:$P_WORKER/debug/pprof/profile?seconds=$PROF_SECONDS" &
+	PID_PROF=$!
+fi
 W_RSS_MAX=$W_RSS0 B_RSS_MAX=$B_RSS0 SAMPLES=0
 END=$(calc "%.3f" "$T0 + $BENCH_SECONDS")
 while awk -v e="$END" -v t="$(now)" 'BEGIN { exit !(t < e) }'; do
@@ -408,6 +426,11 @@ T1=$(now)
 scrape "http://127.0.0.1:$P_WORKER/metrics" "$WORK/worker-1.prom"
 scrape "http://127.0.0.1:$P_BB/metrics" "$WORK/blackbox-1.prom"
 WALL=$(calc "%.3f" "$T1 - $T0")
+if [[ -n $BENCH_PPROF ]]; then
+	wait "$PID_PROF" || log "note: the CPU profile failed"
+	curl -fsS --max-time 20 -o "$BENCH_PPROF/worker-heap.pprof" "http://127.0.0.1:$P_WORKER/debug/pprof/heap" ||
+		log "note: the heap profile failed"
+fi
 WIN=$(calc "%d" "$WALL + 0.5")
 
 # --- figures ---------------------------------------------------------------------
@@ -482,4 +505,15 @@ if ((W_WARN + W_ERR > 0)); then
 	echo "worker WARN/ERROR messages (distinct, first 5):"
 	grep -E 'level=(WARN|ERROR)' "$WORK/worker.log" | sed 's/^time=[^ ]* //; s/request_id=[^ ]*//; s/edge_ray=[^ ]*//' |
 		sort | uniq -c | sort -rn | head -n 5 | sed 's/^/  /'
+fi
+if [[ -n $BENCH_PPROF ]]; then
+	echo
+	echo "profiles in $BENCH_PPROF (CPU over ${PROF_SECONDS}s of the window; heap at its end):"
+	for p in "cpu -top" "heap -sample_index=inuse_space -top" "heap -sample_index=alloc_space -top"; do
+		read -r kind args <<<"$p"
+		[[ -s $BENCH_PPROF/worker-$kind.pprof ]] || continue
+		# shellcheck disable=SC2086
+		go tool pprof $args -nodecount=15 "$BENCH_PPROF/llmprobe" "$BENCH_PPROF/worker-$kind.pprof" 2>/dev/null |
+			sed -n '/^Showing nodes/,$p' | sed 's/^/  /'
+	done
 fi

@@ -43,6 +43,7 @@ type Settings struct {
 	LogFormat          string         `envconfig:"LOG_FORMAT" default:"text" desc:"text or json"`
 	LogLevel           LogLevel       `envconfig:"LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
 	ShutdownTimeout    time.Duration  `envconfig:"SHUTDOWN_TIMEOUT" default:"10s" desc:"bound on a graceful shutdown"`
+	PProf              bool           `envconfig:"PPROF" default:"false" desc:"serve Go's profiles at /debug/pprof/ on LLMPROBE_LISTEN"`
 }
 
 var reLabelValue = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,62}$`)

@@ -82,7 +82,11 @@ func Run(ctx context.Context, s Settings, o Options) error {
 		}
 	}
 	ln = limitConnections(ln, s.MaxConnections)
-	srv := newServer(Mux(reg, status))
+	mux := Mux(reg, status)
+	if s.PProf {
+		HandlePProf(mux)
+	}
+	srv := newServer(mux)
 	logger.Info("llmprobe worker started", "version", build.Version, "region", s.Region, "checks", len(o.Checks), "interval", s.Interval,
 		"listen", "http://"+ln.Addr().String())
 

@@ -227,6 +227,28 @@ func TestRunProbesServesMetricsStatusAndBacksOff(t *testing.T) {
 	}
 }
 
+func TestRunServesPProfOnlyWhenAskedTo(t *testing.T) {
+	cf := providertest.NewServer(providertest.Options{APIKey: fakeKey})
+	defer cf.Close()
+	for _, tt := range []struct {
+		pprof string
+		code  int
+	}{{"", http.StatusNotFound}, {"false", http.StatusNotFound}, {"true", http.StatusOK}} {
+		t.Run("LLMPROBE_PPROF="+tt.pprof, func(t *testing.T) {
+			env := map[string]string{"LLMPROBE_PROVIDERS": "openai", "LLMPROBE_OPENAI_BASE_URL": cf.BaseURL("openai")}
+			if tt.pprof != "" {
+				env["LLMPROBE_PPROF"] = tt.pprof
+			}
+			w := startWorker(t, env)
+			for _, path := range []string{"/debug/pprof/", "/debug/pprof/heap?debug=1", "/debug/pprof/cmdline"} {
+				if code, _ := testkit.Get(t, w.url+path); code != tt.code {
+					t.Errorf("GET %s: %d, want %d", path, code, tt.code)
+				}
+			}
+		})
+	}
+}
+
 func TestRunConfigErrorsNameTheVariable(t *testing.T) {
 	tests := []struct {
 		env     map[string]string
@@ -245,6 +267,7 @@ func TestRunConfigErrorsNameTheVariable(t *testing.T) {
 		{map[string]string{"LLMPROBE_LOG_LEVEL": "loud"}, `LLMPROBE_LOG_LEVEL: "loud" is not debug, info, warn or error`},
 		{map[string]string{"LLMPROBE_CUSTOM_PROVIDERS": "My-GW"}, `LLMPROBE_CUSTOM_PROVIDERS: "My-GW" is not a valid id`},
 		{map[string]string{"LLMPROBE_LISTEN": "127.0.0.1:99999"}, "LLMPROBE_LISTEN:"},
+		{map[string]string{"LLMPROBE_PPROF": "yes"}, `LLMPROBE_PPROF: "yes" is not a valid bool`},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.env), func(t *testing.T) {

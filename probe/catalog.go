@@ -3,9 +3,11 @@ package probe
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // API names the wire protocol a provider speaks: how its requests are built
@@ -179,15 +181,24 @@ func ProviderIDs() []string {
 	return ids
 }
 
-// LookupProvider returns the built-in provider with the given id.
+// LookupProvider returns the built-in provider with the given id. Every
+// probe asks (Check.usesDefaultBaseURL), so the catalog is built once and
+// each call gets its own copy of the entry (Models cloned).
 func LookupProvider(id string) (Provider, bool) {
-	for _, p := range Catalog() {
-		if p.ID == id {
-			return p, true
-		}
+	p, ok := catalogByID()[id]
+	if ok {
+		p.Models = slices.Clone(p.Models)
 	}
-	return Provider{}, false
+	return p, ok
 }
+
+var catalogByID = sync.OnceValue(func() map[string]Provider {
+	m := map[string]Provider{}
+	for _, p := range Catalog() {
+		m[p.ID] = p
+	}
+	return m
+})
 
 // CustomProvider returns an entry for a user-named OpenAI-compatible endpoint
 // (a gateway or a self-hosted server). Its key variable is <ID>_API_KEY.

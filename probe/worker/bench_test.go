@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/llmprobe/llmprobe/probe"
 	"github.com/llmprobe/llmprobe/probe/worker"
@@ -48,27 +47,96 @@ func BenchmarkWorkerRecord(b *testing.B) {
 	}
 }
 
-// BenchmarkScrape is one Prometheus scrape of a worker with 1,000 checks
-// that have all probed: what a 15 s scrape costs the worker.
-func BenchmarkScrape(b *testing.B) {
-	reg := prometheus.NewRegistry()
-	m := worker.NewMetrics(reg)
+// benchChecks are the checks of bench/worker.sh: reach, chat and stream of
+// OpenAI-compatible ids (chat and stream with a model), 1,000 in all.
+func benchChecks() []probe.Check {
+	var checks []probe.Check
 	for i := 0; i < 1000; i++ {
-		p := probe.CustomProvider(fmt.Sprintf("b%04d", i), "http://127.0.0.1:1/v1", "m")
+		p := probe.CustomProvider(fmt.Sprintf("b%04d", i/3), "http://127.0.0.1:1/v1", "gpt-4o-mini")
 		c := probe.Check{Provider: p, Kind: probe.Kinds[i%3], Region: "bench"}
+		if c.Kind != probe.KindReach {
+			c.Model = "gpt-4o-mini"
+		}
+		checks = append(checks, c)
+	}
+	return checks
+}
+
+// benchResult is a successful loopback probe of c, as bench/worker.sh's
+// fakes answer: plain HTTP (no DNS, no TLS), tokens on chat and stream.
+func benchResult(c probe.Check, i int) probe.Result {
+	ms := time.Duration(i%200+1) * time.Millisecond
+	r := probe.Result{Provider: c.Provider.ID, Check: c.Kind, Model: c.Model, Region: c.Region, Outcome: probe.OutcomeSuccess, Reason: probe.ReasonOK,
+		StatusCode: 200, StartedAt: time.Now(), Edge: probe.EdgeCloudflare,
+		Timings: probe.Timings{Connect: ms / 5, TTFB: ms, Transfer: ms / 4, Total: 2 * ms}}
+	if c.Kind != probe.KindReach {
+		r.Tokens = probe.Usage{Input: 12, Output: 1}
+	}
+	if c.Kind == probe.KindStream {
+		r.Timings.TTFT = ms
+	}
+	return r
+}
+
+// discard is a ResponseWriter that keeps nothing and counts the bytes, as a
+// socket would take them: the page is never held whole in memory.
+type discard struct {
+	h http.Header
+	n int
+}
+
+func (d *discard) Header() http.Header         { return d.h }
+func (d *discard) Write(p []byte) (int, error) { d.n += len(p); return len(p), nil }
+func (d *discard) WriteHeader(int)             {}
+
+// BenchmarkScrape is one Prometheus scrape of a worker with the 1,000
+// checks of bench/worker.sh after every check has probed a few times with
+// different durations: what a 15 s scrape costs the worker. text is what
+// Prometheus asks for by default (OpenMetrics, for exemplars), protobuf what
+// it asks for with native histograms on, gzip the text page compressed as
+// Prometheus accepts it. page-bytes is the page as written (compressed
+// for gzip).
+func BenchmarkScrape(b *testing.B) {
+	reg := worker.NewRegistry()
+	m := worker.NewMetrics(reg)
+	checks := benchChecks()
+	for _, c := range checks {
 		m.InitCheck(c)
-		ms := time.Duration(i%200+1) * time.Millisecond
-		m.Observe(probe.Result{Provider: p.ID, Check: c.Kind, Region: "bench", Outcome: probe.OutcomeSuccess, Reason: probe.ReasonOK, StatusCode: 200,
-			StartedAt: time.Now(), Timings: probe.Timings{DNS: ms, Connect: ms, TLS: ms, TTFB: ms, Transfer: ms, Total: 2 * ms}})
 	}
-	h := promhttp.HandlerFor(reg, promhttp.HandlerOpts{EnableOpenMetrics: true})
-	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
-	b.ReportAllocs()
-	var size int
-	for b.Loop() {
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		size = rec.Body.Len()
+	for round := 0; round < 4; round++ {
+		for i, c := range checks {
+			m.Observe(benchResult(c, i*7+round*53))
+		}
 	}
-	b.ReportMetric(float64(size)/(1<<20), "MiB/scrape")
+	h := worker.MetricsHandler(reg)
+	for _, format := range []struct{ name, accept, encoding string }{
+		{"text", "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1", ""},
+		{"protobuf", "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited", ""},
+		{"text-gzip", "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5", "gzip"},
+	} {
+		b.Run(format.name, func(b *testing.B) {
+			req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+			req.Header.Set("Accept", format.accept)
+			if format.encoding != "" {
+				req.Header.Set("Accept-Encoding", format.encoding)
+			}
+			b.ReportAllocs()
+			var size int
+			cpu0 := cpuTime()
+			for b.Loop() {
+				w := &discard{h: http.Header{}}
+				h.ServeHTTP(w, req)
+				size = w.n
+			}
+			b.ReportMetric(float64(size), "page-bytes")
+			reportCPU(b, cpu0)
+		})
+	}
+}
+
+// reportCPU reports the CPU time per operation since cpu0 as cpu-ms/op.
+func reportCPU(b *testing.B, cpu0 time.Duration) {
+	if b.N > 0 {
+		b.ReportMetric(float64(cpuTime()-cpu0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
+	}
 }

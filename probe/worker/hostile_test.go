@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
@@ -150,7 +149,7 @@ func TestHostileEchoesReachNoSink(t *testing.T) {
 		}
 		checks = append(checks, gatewayCheck(strings.ReplaceAll(string(h), "_", ""), srv.URL(), kind, time.Minute))
 	}
-	reg := prometheus.NewRegistry()
+	reg := NewRegistry()
 	m := NewMetrics(reg)
 	exporter := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exporter))

@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"slices"
 	"sync"
 	"time"
 
@@ -16,25 +17,26 @@ const (
 )
 
 // Metrics are the worker's Prometheus metrics, registered on the registry
-// the caller passes (never the global one).
+// the caller passes (never the global one). The per-check series (every
+// family labelled by provider, check, model and region) are held by a
+// checkCollector (series.go); the rest are client_golang vectors.
 type Metrics struct {
-	probes       *prometheus.CounterVec
-	duration     *prometheus.HistogramVec
-	phase        *prometheus.HistogramVec
-	edgeOverhead *prometheus.HistogramVec
-	success      *prometheus.GaugeVec
-	lastRun      *prometheus.GaugeVec
-	tokens       *prometheus.CounterVec
+	checks       *checkCollector
+	duration     *prometheus.HistogramVec // not registered: collected by checks
+	phase        *prometheus.HistogramVec // not registered: collected by checks
+	edgeOverhead *prometheus.HistogramVec // not registered: collected by checks
 	providerInfo *prometheus.GaugeVec
 	control      *prometheus.GaugeVec
 	statusPage   *prometheus.GaugeVec
-	rateLimit    *prometheus.GaugeVec
 	buildInfo    *prometheus.GaugeVec
-	skipped      *prometheus.CounterVec
-	unmeasured   *prometheus.CounterVec
-	backoff      *prometheus.GaugeVec
 	budget       *prometheus.GaugeVec
 	lateness     prometheus.Histogram
+
+	// NetworkControl says the worker runs control targets, so the region's
+	// network can read as down and llmprobe_probes_unmeasured_total can
+	// move: InitCheck then creates its series at zero. Set it before
+	// InitCheck.
+	NetworkControl bool
 
 	mu    sync.Mutex
 	edges map[[2]string]string // (provider, region) -> edge last seen
@@ -44,38 +46,45 @@ var checkLabels = []string{probe.LabelProvider, probe.LabelCheck, probe.LabelMod
 
 func with(extra ...string) []string { return append(append([]string(nil), checkLabels...), extra...) }
 
-func histogram(name, help string) prometheus.HistogramOpts {
-	return prometheus.HistogramOpts{Name: name, Help: help, Buckets: probe.DurationBuckets,
+func histogram(name, help string, buckets []float64) prometheus.HistogramOpts {
+	return prometheus.HistogramOpts{Name: name, Help: help, Buckets: buckets,
 		NativeHistogramBucketFactor: nativeHistogramFactor, NativeHistogramMaxBucketNumber: nativeHistogramMaxCount,
 		NativeHistogramMinResetDuration: time.Hour}
 }
 
-// NewMetrics creates the worker's metrics and registers them on reg.
+// NewMetrics creates the worker's metrics and registers them on reg: a
+// worker Registry (NewRegistry) gathers the per-check series the cheap way,
+// any other Registerer collects them like any collector.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
-		probes:       prometheus.NewCounterVec(prometheus.CounterOpts{Name: probe.MetricProbesTotal, Help: "Finished probes by outcome and reason."}, with(probe.LabelOutcome, probe.LabelReason)),
-		duration:     prometheus.NewHistogramVec(histogram(probe.MetricProbeDuration, "Duration of whole probes in seconds."), with(probe.LabelOutcome)),
-		phase:        prometheus.NewHistogramVec(histogram(probe.MetricPhaseDuration, "Duration of probe phases (dns, connect, tls, ttfb, ttft, transfer) in seconds."), with(probe.LabelPhase)),
-		edgeOverhead: prometheus.NewHistogramVec(histogram(probe.MetricEdgeOverhead, "Time to first byte minus the origin's own reported processing time, in seconds."), checkLabels),
-		success:      prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: probe.MetricCheckSuccess, Help: "1 if the last probe of the check succeeded, else 0."}, checkLabels),
-		lastRun:      prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: probe.MetricCheckLastRun, Help: "Unix time of the check's last finished probe."}, checkLabels),
-		tokens:       prometheus.NewCounterVec(prometheus.CounterOpts{Name: probe.MetricTokensTotal, Help: "Tokens billed to the probe, by direction."}, with(probe.LabelDirection)),
+		duration: prometheus.NewHistogramVec(histogram(probe.MetricProbeDuration, helpDuration, probe.DurationBuckets), with(probe.LabelOutcome)),
+		phase: prometheus.NewHistogramVec(histogram(probe.MetricPhaseDuration, helpPhase, probe.PhaseBuckets),
+			with(probe.LabelPhase)),
+		edgeOverhead: prometheus.NewHistogramVec(histogram(probe.MetricEdgeOverhead, helpEdgeOverhead, probe.PhaseBuckets),
+			checkLabels),
 		providerInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: probe.MetricProviderInfo, Help: "The CDN that fronts a provider, as last seen from this region."}, []string{probe.LabelProvider, probe.LabelRegion, probe.LabelEdge}),
 		control:      prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: probe.MetricControlSuccess, Help: "1 if the last probe of a control target outside any LLM provider succeeded."}, []string{probe.LabelTarget, probe.LabelRegion}),
 		statusPage:   prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: probe.MetricStatusPageComponent, Help: "The provider's public status page: 0 operational, 1 degraded, 2 partial outage, 3 major outage."}, []string{probe.LabelProvider, probe.LabelRegion, probe.LabelComponent}),
-		rateLimit:    prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: probe.MetricRateLimitRemaining, Help: "Rate-limit headroom the provider reported on the last response."}, with(probe.LabelKind)),
 		buildInfo:    prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: probe.MetricBuildInfo, Help: "Build of the llmprobe worker."}, []string{probe.LabelVersion, probe.LabelRevision, probe.LabelGoVersion}),
-		unmeasured: prometheus.NewCounterVec(prometheus.CounterOpts{Name: probe.MetricProbesUnmeasured,
-			Help: "Probes that finished while every control target failed from this region, by outcome: its own network was down, so the SLI rules leave them out."}, with(probe.LabelOutcome)),
-		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{Name: probe.MetricProbesSkipped, Help: "Scheduled probes not sent: backing off after 429/529, daily budget spent, or the previous probe overran."}, with(probe.LabelSkipReason)),
-		backoff: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: probe.MetricBackoff, Help: "Seconds until a check backing off after a 429 or 529 probes again; 0 when not backing off."}, checkLabels),
-		budget:  prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: probe.MetricBudgetRemaining, Help: "What is left of a provider's daily probe budget for inference checks, by kind (requests, tokens)."}, []string{probe.LabelProvider, probe.LabelRegion, probe.LabelKind}),
+		budget:       prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: probe.MetricBudgetRemaining, Help: "What is left of a provider's daily probe budget for inference checks, by kind (requests, tokens)."}, []string{probe.LabelProvider, probe.LabelRegion, probe.LabelKind}),
 		lateness: prometheus.NewHistogram(prometheus.HistogramOpts{Name: probe.MetricScheduleLateness, Help: "How late probes started after their scheduled time, in seconds.",
 			Buckets: []float64{0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5}}),
 		edges: map[[2]string]string{},
 	}
-	reg.MustRegister(m.probes, m.duration, m.phase, m.edgeOverhead, m.success, m.lastRun, m.tokens, m.providerInfo,
-		m.control, m.statusPage, m.rateLimit, m.buildInfo, m.skipped, m.unmeasured, m.backoff, m.budget, m.lateness)
+	m.checks = newCheckCollector(m.duration, m.phase, m.edgeOverhead)
+	reg.MustRegister(m.providerInfo, m.control, m.statusPage, m.buildInfo, m.budget, m.lateness)
+	if r, ok := reg.(*Registry); ok {
+		// The worker's registry gathers the per-check series itself
+		// (gather.go); any other registry collects them as a Collector.
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if r.checks != nil {
+			panic("worker.NewMetrics: a second Metrics on one Registry")
+		}
+		r.checks = m.checks
+		return m
+	}
+	reg.MustRegister(m.checks)
 	return m
 }
 
@@ -84,68 +93,112 @@ func (m *Metrics) SetBuildInfo(version, revision, goVersion string) {
 	m.buildInfo.WithLabelValues(version, revision, goVersion).Set(1)
 }
 
-// InitCheck creates a check's series at zero before its first probe, so
-// that increase() sees a failure's first increment.
+// InitCheck creates at zero, before a check's first probe, the counter
+// series that the recording rules read with increase(): a series that
+// appears with its first increment has no earlier sample, so increase()
+// would miss that probe. These are llmprobe_probes_total for every
+// outcome and reason the check can end in (reach has no key and no
+// budget, so never no_api_key or budget_exhausted), and, when the worker
+// has control targets (NetworkControl), llmprobe_probes_unmeasured_total
+// for every outcome the SLI rules subtract. Everything else appears with
+// its first value: gauges (read as they are), histograms (read by rate()
+// and histogram_quantile() over many probes), tokens, and
+// llmprobe_probes_skipped_total (no rule reads it).
 func (m *Metrics) InitCheck(c probe.Check) {
-	l := []string{c.Provider.ID, string(c.Kind), c.Model, c.Region}
-	for _, r := range probe.Reasons {
+	cs := m.checks.check(idOf(c))
+	for i, r := range probe.Reasons {
 		if c.Kind == probe.KindReach && (r.Reason == probe.ReasonNoAPIKey || r.Reason == probe.ReasonBudgetExhausted) {
 			continue
 		}
-		m.probes.WithLabelValues(append(l, string(r.Outcome), string(r.Reason))...)
+		m.checks.counter(cs, &cs.probes[i], m.checks.probes, probe.LabelOutcome, string(r.Outcome), probe.LabelReason, string(r.Reason))
 	}
-	for _, reason := range []string{probe.SkipReasonBackoff, probe.SkipReasonBudget, probe.SkipReasonOverrun} {
-		m.skipped.WithLabelValues(append(l, reason)...)
+	if m.NetworkControl {
+		for _, o := range probe.SLIOutcomes() {
+			i := outcomeIndex(o)
+			m.checks.counter(cs, &cs.unmeasured[i], m.checks.unmeasured, probe.LabelOutcome, string(o))
+		}
 	}
-	for _, o := range probe.SLIOutcomes() {
-		m.unmeasured.WithLabelValues(append(l, string(o))...)
+	m.checks.gauge(cs, &cs.backoff, m.checks.backoff)
+}
+
+// reasonIndex is r's index in probe.Reasons, or -1.
+func reasonIndex(r probe.Reason) int {
+	for i, info := range probe.Reasons {
+		if info.Reason == r {
+			return i
+		}
 	}
-	m.backoff.WithLabelValues(l...).Set(0)
+	return -1
 }
 
 // Observe records one finished probe. traceID, when not empty, becomes the
 // exemplar of the duration observations.
 func (m *Metrics) Observe(r probe.Result) {
-	l := []string{r.Provider, string(r.Check), r.Model, r.Region}
+	cc := m.checks
+	cs := cc.check(idOfResult(r))
 	var ex prometheus.Labels
 	if r.TraceID != "" {
 		ex = prometheus.Labels{probe.ExemplarTraceIDLabel: r.TraceID}
 	}
-	m.probes.WithLabelValues(append(l, string(r.Outcome), string(r.Reason))...).Inc()
-	observe(m.duration.WithLabelValues(append(l, string(r.Outcome))...), r.Timings.Total, ex)
+	if i := reasonIndex(r.Reason); i >= 0 && probe.Reasons[i].Outcome == r.Outcome {
+		cc.counter(cs, &cs.probes[i], cc.probes, probe.LabelOutcome, string(r.Outcome), probe.LabelReason, string(r.Reason)).add(1)
+	} else {
+		// Not a pair of the documented list: counted all the same, as its
+		// own series, never dropped.
+		m.stray(r)
+	}
+	if o := outcomeIndex(r.Outcome); o >= 0 {
+		observe(cc.histogram(cs, &cs.duration[o], cc.duration, m.duration, probe.LabelOutcome, string(r.Outcome)), r.Timings.Total, ex)
+	}
 	t := r.Timings
-	for _, p := range []struct {
-		name string
-		d    time.Duration
-	}{{probe.PhaseDNS, t.DNS}, {probe.PhaseConnect, t.Connect}, {probe.PhaseTLS, t.TLS}, {probe.PhaseTTFB, t.TTFB}, {probe.PhaseTTFT, t.TTFT}, {probe.PhaseTransfer, t.Transfer}} {
-		if p.d > 0 {
-			observe(m.phase.WithLabelValues(append(l, p.name)...), p.d, ex)
+	for i, d := range [...]time.Duration{t.DNS, t.Connect, t.TLS, t.TTFB, t.TTFT, t.Transfer} {
+		if d > 0 {
+			observe(cc.histogram(cs, &cs.phase[i], cc.phase, m.phase, probe.LabelPhase, probe.Phases[i]), d, ex)
 		}
 	}
 	if r.EdgeOverhead > 0 {
-		observe(m.edgeOverhead.WithLabelValues(l...), r.EdgeOverhead, ex)
+		observe(cc.histogram(cs, &cs.edge, cc.edge, m.edgeOverhead), r.EdgeOverhead, ex)
 	}
+	ok := 0.0
 	if r.Success() {
-		m.success.WithLabelValues(l...).Set(1)
-	} else {
-		m.success.WithLabelValues(l...).Set(0)
+		ok = 1
 	}
-	m.lastRun.WithLabelValues(l...).Set(float64(r.StartedAt.Add(r.Timings.Total).UnixNano()) / 1e9)
-	if r.Tokens.Input > 0 {
-		m.tokens.WithLabelValues(append(l, "input")...).Add(float64(r.Tokens.Input))
+	cc.gauge(cs, &cs.success, cc.success).set(ok)
+	cc.gauge(cs, &cs.lastRun, cc.lastRun).set(float64(r.StartedAt.Add(r.Timings.Total).UnixNano()) / 1e9)
+	for i, n := range [...]int{r.Tokens.Input, r.Tokens.Output} {
+		if n > 0 {
+			cc.counter(cs, &cs.tokens[i], cc.tokens, probe.LabelDirection, directions[i]).add(uint64(n))
+		}
 	}
-	if r.Tokens.Output > 0 {
-		m.tokens.WithLabelValues(append(l, "output")...).Add(float64(r.Tokens.Output))
-	}
-	if r.RateLimit.Requests != nil {
-		m.rateLimit.WithLabelValues(append(l, "requests")...).Set(*r.RateLimit.Requests)
-	}
-	if r.RateLimit.Tokens != nil {
-		m.rateLimit.WithLabelValues(append(l, "tokens")...).Set(*r.RateLimit.Tokens)
+	for i, v := range [...]*float64{r.RateLimit.Requests, r.RateLimit.Tokens} {
+		if v != nil {
+			cc.gauge(cs, &cs.rateLimit[i], cc.rateLimit, probe.LabelKind, rateLimitKinds[i]).set(*v)
+		}
 	}
 	if r.StatusCode != 0 {
 		m.setEdge(r.Provider, r.Region, r.Edge)
 	}
+}
+
+// stray counts a probe whose (outcome, reason) is not in probe.Reasons.
+// The classifier never makes one (its tests hold every verdict to the
+// list); this keeps the count honest if it ever did.
+func (m *Metrics) stray(r probe.Result) {
+	cc := m.checks
+	cs := cc.check(idOfResult(r))
+	cc.mu.Lock()
+	ls, key := cc.labels(cs.id, probe.LabelOutcome, string(r.Outcome), probe.LabelReason, string(r.Reason))
+	for _, e := range cc.probes.entries {
+		if e.key == key {
+			cc.mu.Unlock()
+			e.m.(*counterSeries).add(1)
+			return
+		}
+	}
+	s := &counterSeries{desc: cc.probes.desc, labels: ls, created: cs.created}
+	s.add(1)
+	cc.probes.add(key, s)
+	cc.mu.Unlock()
 }
 
 func observe(o prometheus.Observer, d time.Duration, ex prometheus.Labels) {
@@ -175,17 +228,28 @@ func (m *Metrics) setEdge(provider, region, edge string) {
 // Unmeasured counts a probe that finished while the region's own network
 // was down (NetworkState), beside its count in llmprobe_probes_total.
 func (m *Metrics) Unmeasured(r probe.Result) {
-	m.unmeasured.WithLabelValues(r.Provider, string(r.Check), r.Model, r.Region, string(r.Outcome)).Inc()
+	i := outcomeIndex(r.Outcome)
+	if i < 0 {
+		return
+	}
+	cs := m.checks.check(idOfResult(r))
+	m.checks.counter(cs, &cs.unmeasured[i], m.checks.unmeasured, probe.LabelOutcome, string(r.Outcome)).add(1)
 }
 
 // Skipped counts a scheduled probe that was not sent, and why.
 func (m *Metrics) Skipped(c probe.Check, reason string) {
-	m.skipped.WithLabelValues(c.Provider.ID, string(c.Kind), c.Model, c.Region, reason).Inc()
+	i := slices.Index(skipReasons, reason)
+	if i < 0 {
+		return
+	}
+	cs := m.checks.check(idOf(c))
+	m.checks.counter(cs, &cs.skipped[i], m.checks.skipped, probe.LabelSkipReason, reason).add(1)
 }
 
 // SetBackoff publishes how long a check still backs off.
 func (m *Metrics) SetBackoff(c probe.Check, remaining time.Duration) {
-	m.backoff.WithLabelValues(c.Provider.ID, string(c.Kind), c.Model, c.Region).Set(max(remaining, 0).Seconds())
+	cs := m.checks.check(idOf(c))
+	m.checks.gauge(cs, &cs.backoff, m.checks.backoff).set(max(remaining, 0).Seconds())
 }
 
 // SetBudget publishes what is left of a provider's daily budget.

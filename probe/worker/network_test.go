@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/llmprobe/llmprobe/probe"
 )
@@ -64,8 +63,8 @@ func TestProbesWhileTheRegionsNetworkIsDownAreUnmeasured(t *testing.T) {
 		t.Fatal("every control target refused, but the network is not down")
 	}
 	fan.Record(c, failed(time.Now()))
-	unmeasured := testutil.ToFloat64(m.unmeasured.WithLabelValues(c.Provider.ID, string(c.Kind), c.Model, c.Region, string(probe.OutcomeNetworkError)))
-	total := testutil.ToFloat64(m.probes.WithLabelValues(c.Provider.ID, string(c.Kind), c.Model, c.Region, string(probe.OutcomeNetworkError), string(probe.ReasonConnectRefused)))
+	unmeasured := counterValue(t, reg, probe.MetricProbesUnmeasured, "outcome", string(probe.OutcomeNetworkError))
+	total := counterValue(t, reg, probe.MetricProbesTotal, "outcome", string(probe.OutcomeNetworkError), "reason", string(probe.ReasonConnectRefused))
 	if unmeasured != 1 || total != 1 {
 		t.Errorf("unmeasured %v, probes_total %v: want the probe counted in both", unmeasured, total)
 	}
@@ -78,10 +77,39 @@ func TestProbesWhileTheRegionsNetworkIsDownAreUnmeasured(t *testing.T) {
 		t.Fatal("a control target answers, but the network is still down")
 	}
 	fan.Record(c, failed(time.Now()))
-	if got := testutil.ToFloat64(m.unmeasured.WithLabelValues(c.Provider.ID, string(c.Kind), c.Model, c.Region, string(probe.OutcomeNetworkError))); got != 1 {
+	if got := counterValue(t, reg, probe.MetricProbesUnmeasured, "outcome", string(probe.OutcomeNetworkError)); got != 1 {
 		t.Errorf("unmeasured %v after the network came back, want still 1", got)
 	}
 	if a := status.Report().Checks[0].Availability["1h"]; a.Total != 1 {
 		t.Errorf("availability %+v should count the probe made with the network up", a)
 	}
+}
+
+// counterValue is the value of the one counter of name whose labels
+// include the name, value pairs in kv, or -1 when there is none.
+func counterValue(t *testing.T, reg *prometheus.Registry, name string, kv ...string) float64 {
+	t.Helper()
+	fams, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fams {
+		if f.GetName() != name {
+			continue
+		}
+	next:
+		for _, m := range f.GetMetric() {
+			have := map[string]string{}
+			for _, lp := range m.GetLabel() {
+				have[lp.GetName()] = lp.GetValue()
+			}
+			for i := 0; i+1 < len(kv); i += 2 {
+				if have[kv[i]] != kv[i+1] {
+					continue next
+				}
+			}
+			return m.GetCounter().GetValue()
+		}
+	}
+	return -1
 }

@@ -12,9 +12,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/llmprobe/llmprobe/internal/buildinfo"
@@ -54,9 +52,10 @@ func Run(ctx context.Context, s Settings, o Options) error {
 	if err != nil {
 		return err
 	}
-	reg := prometheus.NewRegistry()
+	reg := NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := NewMetrics(reg)
+	metrics.NetworkControl = len(s.ControlTargets) > 0
 	metrics.SetBuildInfo(build.Version, build.Revision, build.GoVersion)
 	pol := &Politeness{Interval: s.Interval, DailyRequests: s.DailyRequestBudget, DailyTokens: s.DailyTokenBudget}
 	status := NewStatusStore(s.Region, o.Checks, s.History, o.Clock, pol)
@@ -179,9 +178,9 @@ func statusPages(checks []probe.Check) map[string]string {
 
 // Mux serves /metrics (from reg), /healthz, /readyz, /api/status and the
 // status page at / (from status).
-func Mux(reg *prometheus.Registry, status *StatusStore) *http.ServeMux {
+func Mux(reg *Registry, status *StatusStore) *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, metricsHandlerOpts(reg)))
+	mux.Handle("GET /metrics", MetricsHandler(reg))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if !status.Ready() {

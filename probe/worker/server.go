@@ -65,3 +65,10 @@ const maxScrapesInFlight = 2
 func metricsHandlerOpts(reg prometheus.Registerer) promhttp.HandlerOpts {
 	return promhttp.HandlerOpts{EnableOpenMetrics: true, Registry: reg, CoalesceGather: true, MaxRequestsInFlight: maxScrapesInFlight}
 }
+
+// MetricsHandler serves reg at /metrics as the worker does: its
+// transactional gatherer (messages reused between scrapes, released when
+// the page is written) with metricsHandlerOpts.
+func MetricsHandler(reg *Registry) http.Handler {
+	return promhttp.HandlerForTransactional(reg.TransactionalGatherer(), metricsHandlerOpts(reg))
+}

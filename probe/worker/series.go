@@ -1,0 +1,330 @@
+package worker
+
+import (
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/llmprobe/llmprobe/probe"
+)
+
+// The per-check series: every series whose labels include a check's
+// (provider, check, model, region). With 1,000 checks they are about 90 % of
+// the worker's series, so how they are held and collected decides what a
+// scrape costs and how much memory the worker keeps.
+//
+// What client_golang's vectors would do, and why this file does less:
+//   - A vector finds a series by hashing its label values on every probe;
+//     here each check keeps pointers to its own series (found once per
+//     probe by one map lookup on the check).
+//   - A vector's series owns its label pairs (six *dto.LabelPair, each
+//     with two boxed strings: about 1 KiB a counter); here every distinct
+//     pair (region="eu-west", outcome="success") exists once and series
+//     share them. Nothing writes to a collected label pair, in client_golang
+//     or in the encoders, so sharing them is as safe as a vector's reuse of
+//     its own across scrapes.
+//   - A vector collects in map order and Gather then sorts every family;
+//     here each family is kept sorted in the order Gather sorts by (label
+//     values in label-name order), so its sort finds it sorted in one pass.
+//
+// Histograms stay client_golang's (classic and native buckets, exemplars):
+// they come from unregistered vectors, and only their collection goes
+// through here, in sorted order like the rest.
+
+// checkID names a check as its labels do.
+type checkID struct{ provider, kind, model, region string }
+
+func idOf(c probe.Check) checkID { return checkID{c.Provider.ID, string(c.Kind), c.Model, c.Region} }
+
+func idOfResult(r probe.Result) checkID {
+	return checkID{r.Provider, string(r.Check), r.Model, r.Region}
+}
+
+// seriesFamily is one metric family's per-check series, appended as they
+// are created and sorted before the next collection.
+type seriesFamily struct {
+	desc       *prometheus.Desc // nil for histograms: their vector's
+	name, help string
+	kind       *dto.MetricType
+	entries    []seriesEntry
+	dirty      bool
+}
+
+type seriesEntry struct {
+	key string // label values in label-name order, each followed by 0x00
+	m   prometheus.Metric
+}
+
+// checkSeries holds one check's series. A nil pointer is a series not
+// created yet; pointers are set once, under checkCollector.mu, and read
+// without it.
+type checkSeries struct {
+	id      checkID
+	created *timestamppb.Timestamp
+
+	probes     []atomic.Pointer[counterSeries]  // by index in probe.Reasons
+	unmeasured [5]atomic.Pointer[counterSeries] // by index in probe.Outcomes
+	skipped    [3]atomic.Pointer[counterSeries] // by index in skipReasons
+	tokens     [2]atomic.Pointer[counterSeries] // input, output
+	rateLimit  [2]atomic.Pointer[gaugeSeries]   // requests, tokens
+	success    atomic.Pointer[gaugeSeries]
+	lastRun    atomic.Pointer[gaugeSeries]
+	backoff    atomic.Pointer[gaugeSeries]
+	duration   [5]atomic.Pointer[histogramRef] // by index in probe.Outcomes
+	phase      [6]atomic.Pointer[histogramRef] // by index in probe.Phases
+	edge       atomic.Pointer[histogramRef]
+}
+
+type histogramRef struct{ h prometheus.Histogram }
+
+var skipReasons = []string{probe.SkipReasonBackoff, probe.SkipReasonBudget, probe.SkipReasonOverrun}
+
+var directions = []string{"input", "output"}
+
+var rateLimitKinds = []string{"requests", "tokens"}
+
+// checkCollector is the prometheus.Collector of every per-check series.
+type checkCollector struct {
+	families []*seriesFamily
+	probes, unmeasured, skipped, tokens, rateLimit,
+	success, lastRun, backoff, duration, phase, edge *seriesFamily
+	histograms []*prometheus.HistogramVec // described through their vectors
+
+	mu     sync.Mutex
+	checks sync.Map // checkID -> *checkSeries
+	pairs  map[[2]string]*dto.LabelPair
+}
+
+// Help texts of the histograms, which their vectors (metrics.go) and
+// their families here share.
+const (
+	helpDuration     = "Duration of whole probes in seconds."
+	helpPhase        = "Duration of probe phases (dns, connect, tls, ttfb, ttft, transfer) in seconds."
+	helpEdgeOverhead = "Time to first byte minus the origin's own reported processing time, in seconds."
+)
+
+func newCheckCollector(duration, phase, edge *prometheus.HistogramVec) *checkCollector {
+	c := &checkCollector{pairs: map[[2]string]*dto.LabelPair{}, histograms: []*prometheus.HistogramVec{duration, phase, edge}}
+	fam := func(kind dto.MetricType, name, help string, extra ...string) *seriesFamily {
+		f := &seriesFamily{name: name, help: help, kind: kind.Enum()}
+		if kind != dto.MetricType_HISTOGRAM {
+			// The histograms' descriptors are their vectors'.
+			f.desc = prometheus.NewDesc(name, help, with(extra...), nil)
+		}
+		c.families = append(c.families, f)
+		return f
+	}
+	counter, gauge := dto.MetricType_COUNTER, dto.MetricType_GAUGE
+	c.probes = fam(counter, probe.MetricProbesTotal, "Finished probes by outcome and reason.", probe.LabelOutcome, probe.LabelReason)
+	c.unmeasured = fam(counter, probe.MetricProbesUnmeasured,
+		"Probes that finished while every control target failed from this region, by outcome: its own network was down, so the SLI rules leave them out.", probe.LabelOutcome)
+	c.skipped = fam(counter, probe.MetricProbesSkipped, "Scheduled probes not sent: backing off after 429/529, daily budget spent, or the previous probe overran.", probe.LabelSkipReason)
+	c.tokens = fam(counter, probe.MetricTokensTotal, "Tokens billed to the probe, by direction.", probe.LabelDirection)
+	c.rateLimit = fam(gauge, probe.MetricRateLimitRemaining, "Rate-limit headroom the provider reported on the last response.", probe.LabelKind)
+	c.success = fam(gauge, probe.MetricCheckSuccess, "1 if the last probe of the check succeeded, else 0.")
+	c.lastRun = fam(gauge, probe.MetricCheckLastRun, "Unix time of the check's last finished probe.")
+	c.backoff = fam(gauge, probe.MetricBackoff, "Seconds until a check backing off after a 429 or 529 probes again; 0 when not backing off.")
+	c.duration = fam(dto.MetricType_HISTOGRAM, probe.MetricProbeDuration, helpDuration)
+	c.phase = fam(dto.MetricType_HISTOGRAM, probe.MetricPhaseDuration, helpPhase)
+	c.edge = fam(dto.MetricType_HISTOGRAM, probe.MetricEdgeOverhead, helpEdgeOverhead)
+	return c
+}
+
+// Describe sends the descriptors of every per-check family.
+func (c *checkCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, f := range c.families {
+		if f.desc != nil {
+			ch <- f.desc
+		}
+	}
+	for _, v := range c.histograms {
+		v.Describe(ch)
+	}
+}
+
+// Collect sends every created series, each family in Gather's order. The
+// entries are snapshotted under the lock and sent without it: series are
+// only appended, and a sort writes a new array, so a snapshot stays valid
+// while probes create series.
+func (c *checkCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, entries := range c.snapshot() {
+		for _, e := range entries {
+			ch <- e.m
+		}
+	}
+}
+
+// snapshot returns each family's series in Gather's order.
+func (c *checkCollector) snapshot() [][]seriesEntry {
+	snap := make([][]seriesEntry, len(c.families))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, f := range c.families {
+		if f.dirty {
+			f.entries = slices.Clone(f.entries)
+			sort.Slice(f.entries, func(a, b int) bool { return f.entries[a].key < f.entries[b].key })
+			f.dirty = false
+		}
+		snap[i] = f.entries
+	}
+	return snap
+}
+
+// check returns the series of a check, registering it on first use.
+func (c *checkCollector) check(id checkID) *checkSeries {
+	if cs, ok := c.checks.Load(id); ok {
+		return cs.(*checkSeries)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cs, ok := c.checks.Load(id); ok {
+		return cs.(*checkSeries)
+	}
+	cs := &checkSeries{id: id, created: timestamppb.Now(), probes: make([]atomic.Pointer[counterSeries], len(probe.Reasons))}
+	c.checks.Store(id, cs)
+	return cs
+}
+
+// pair returns the one label pair name=value. Called with c.mu held.
+func (c *checkCollector) pair(name, value string) *dto.LabelPair {
+	k := [2]string{name, value}
+	if p, ok := c.pairs[k]; ok {
+		return p
+	}
+	p := &dto.LabelPair{Name: &k[0], Value: &k[1]}
+	c.pairs[k] = p
+	return p
+}
+
+// labels returns the check's label pairs and extra name, value pairs,
+// sorted by name as client_golang sorts them, and the sort key of the
+// series. Called with c.mu held.
+func (c *checkCollector) labels(id checkID, extra ...string) ([]*dto.LabelPair, string) {
+	ls := make([]*dto.LabelPair, 0, 4+len(extra)/2)
+	ls = append(ls, c.pair(probe.LabelProvider, id.provider), c.pair(probe.LabelCheck, id.kind), c.pair(probe.LabelModel, id.model), c.pair(probe.LabelRegion, id.region))
+	for i := 0; i+1 < len(extra); i += 2 {
+		ls = append(ls, c.pair(extra[i], extra[i+1]))
+	}
+	sort.Slice(ls, func(i, j int) bool { return ls[i].GetName() < ls[j].GetName() })
+	var key strings.Builder
+	for _, p := range ls {
+		key.WriteString(p.GetValue())
+		key.WriteByte(0) // below every byte of a label value: a value sorts before the values it is a prefix of, as in Gather
+	}
+	return ls, key.String()
+}
+
+// add appends a created series to its family. Called with c.mu held.
+func (f *seriesFamily) add(key string, m prometheus.Metric) {
+	f.entries = append(f.entries, seriesEntry{key: key, m: m})
+	f.dirty = true
+}
+
+// counter returns the counter in slot, creating it at zero.
+func (c *checkCollector) counter(cs *checkSeries, slot *atomic.Pointer[counterSeries], f *seriesFamily, extra ...string) *counterSeries {
+	if s := slot.Load(); s != nil {
+		return s
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s := slot.Load(); s != nil {
+		return s
+	}
+	ls, key := c.labels(cs.id, extra...)
+	s := &counterSeries{desc: f.desc, labels: ls, created: cs.created}
+	f.add(key, s)
+	slot.Store(s)
+	return s
+}
+
+// gauge returns the gauge in slot, creating it at zero.
+func (c *checkCollector) gauge(cs *checkSeries, slot *atomic.Pointer[gaugeSeries], f *seriesFamily, extra ...string) *gaugeSeries {
+	if s := slot.Load(); s != nil {
+		return s
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s := slot.Load(); s != nil {
+		return s
+	}
+	ls, key := c.labels(cs.id, extra...)
+	s := &gaugeSeries{desc: f.desc, labels: ls}
+	f.add(key, s)
+	slot.Store(s)
+	return s
+}
+
+// histogram returns the histogram in slot, taken from vec at the check's
+// labels and extra (label name, value) pairs in vec's label order.
+func (c *checkCollector) histogram(cs *checkSeries, slot *atomic.Pointer[histogramRef], f *seriesFamily, vec *prometheus.HistogramVec, extra ...string) prometheus.Histogram {
+	if r := slot.Load(); r != nil {
+		return r.h
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if r := slot.Load(); r != nil {
+		return r.h
+	}
+	values := []string{cs.id.provider, cs.id.kind, cs.id.model, cs.id.region}
+	for i := 1; i < len(extra); i += 2 {
+		values = append(values, extra[i])
+	}
+	h := vec.WithLabelValues(values...).(prometheus.Histogram)
+	_, key := c.labels(cs.id, extra...)
+	f.add(key, h)
+	slot.Store(&histogramRef{h})
+	return h
+}
+
+// counterSeries is one counter of a check. Its counts are whole numbers
+// (probes, tokens), kept as an integer.
+type counterSeries struct {
+	desc    *prometheus.Desc
+	labels  []*dto.LabelPair // shared; never written
+	created *timestamppb.Timestamp
+	n       atomic.Uint64
+}
+
+func (s *counterSeries) add(n uint64) { s.n.Add(n) }
+
+func (s *counterSeries) value() float64 { return float64(s.n.Load()) }
+
+// Desc implements prometheus.Metric.
+func (s *counterSeries) Desc() *prometheus.Desc { return s.desc }
+
+// Write implements prometheus.Metric.
+func (s *counterSeries) Write(out *dto.Metric) error {
+	v := s.value()
+	out.Label = s.labels
+	out.Counter = &dto.Counter{Value: &v, CreatedTimestamp: s.created}
+	return nil
+}
+
+// gaugeSeries is one gauge of a check.
+type gaugeSeries struct {
+	desc   *prometheus.Desc
+	labels []*dto.LabelPair // shared; never written
+	bits   atomic.Uint64
+}
+
+func (s *gaugeSeries) set(v float64) { s.bits.Store(math.Float64bits(v)) }
+
+func (s *gaugeSeries) value() float64 { return math.Float64frombits(s.bits.Load()) }
+
+// Desc implements prometheus.Metric.
+func (s *gaugeSeries) Desc() *prometheus.Desc { return s.desc }
+
+// Write implements prometheus.Metric.
+func (s *gaugeSeries) Write(out *dto.Metric) error {
+	v := s.value()
+	out.Label = s.labels
+	out.Gauge = &dto.Gauge{Value: &v}
+	return nil
+}

@@ -499,6 +499,10 @@ echo
 echo "worker detail: process_cpu_seconds_total delta ${W_CPU_METRIC}s; skipped probes $W_SKIP; lateness observations $W_LCOUNT;" \
 	"OS threads $W_THREADS; RSS sampled $SAMPLES times; /metrics $(calc "%.1f" "$W_METRICS_BYTES / 1048576") MiB, $W_SERIES samples," \
 	"Prometheus scrape $(ms "$W_SCRAPE") ms avg; log: $W_LOGLINES lines, WARN $W_WARN, ERROR $W_ERR"
+mibm() { calc "%.1f" "$(msum "$w1" "$1") / 1048576"; }
+echo "worker memory at the end (MiB): heap in use $(mibm go_memstats_heap_inuse_bytes), heap idle $(mibm go_memstats_heap_idle_bytes)" \
+	"(released to the OS $(mibm go_memstats_heap_released_bytes)), next GC at $(mibm go_memstats_next_gc_bytes)," \
+	"stacks $(mibm go_memstats_stack_inuse_bytes), runtime other $(calc "%.1f" "($(msum "$w1" go_memstats_sys_bytes) - $(msum "$w1" go_memstats_heap_sys_bytes) - $(msum "$w1" go_memstats_stack_sys_bytes)) / 1048576")"
 echo "blackbox detail: p99 probe_duration_seconds at the end $(ms "$B_P99DUR") ms"
 echo "not counted: fake providers $(share "$F_CPU") of a core, Prometheus $(share "$P_CPU") of a core"
 if ((W_WARN + W_ERR > 0)); then

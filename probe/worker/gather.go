@@ -64,6 +64,7 @@ func (t transactional) Gather() ([]*dto.MetricFamily, func(), error) {
 	t.r.mu.Unlock()
 	mfs, buf, err := t.r.gather(buf)
 	return mfs, func() {
+		buf.release()
 		t.r.mu.Lock()
 		t.r.free = append(t.r.free, buf)
 		t.r.mu.Unlock()
@@ -111,6 +112,16 @@ type gatherBuffers struct {
 	ptrs     [][]*dto.Metric
 }
 
+// release drops what the histograms wrote (allocated by client_golang at
+// every scrape), so that it is not kept alive until the next scrape.
+func (b *gatherBuffers) release() {
+	for i := range b.metrics {
+		if b.metrics[i].Histogram != nil {
+			b.metrics[i].Reset()
+		}
+	}
+}
+
 // grow returns s with length n, reusing its array when it is big enough.
 // Reused elements are left as they were; callers set what they read.
 func grow[T any](s []T, n int) []T {
@@ -124,18 +135,24 @@ func grow[T any](s []T, n int) []T {
 // non-empty families in name order, each's metrics in Gather's order.
 func (c *checkCollector) gather(buf *gatherBuffers) []*dto.MetricFamily {
 	snap := c.snapshot()
-	total := 0
-	for _, s := range snap {
+	total, counters, gauges := 0, 0, 0
+	for i, s := range snap {
 		total += len(s)
+		switch *c.families[i].kind {
+		case dto.MetricType_COUNTER:
+			counters += len(s)
+		case dto.MetricType_GAUGE:
+			gauges += len(s)
+		}
 	}
 	buf.families = grow(buf.families, len(c.families))
 	buf.metrics = grow(buf.metrics, total)
-	buf.counters = grow(buf.counters, total)
-	buf.gauges = grow(buf.gauges, total)
-	buf.values = grow(buf.values, total)
+	buf.counters = grow(buf.counters, counters)
+	buf.gauges = grow(buf.gauges, gauges)
+	buf.values = grow(buf.values, counters+gauges)
 	buf.ptrs = grow(buf.ptrs, len(c.families))
 	var out []*dto.MetricFamily
-	k := 0
+	k, nc, ng := 0, 0, 0
 	for i, f := range c.families {
 		if len(snap[i]) == 0 {
 			continue
@@ -149,16 +166,20 @@ func (c *checkCollector) gather(buf *gatherBuffers) []*dto.MetricFamily {
 			m.Reset()
 			switch s := e.m.(type) {
 			case *counterSeries:
-				buf.values[k] = s.value()
-				cnt := &buf.counters[k]
+				v := &buf.values[nc+ng]
+				*v = s.value()
+				cnt := &buf.counters[nc]
+				nc++
 				cnt.Reset()
-				cnt.Value, cnt.CreatedTimestamp = &buf.values[k], s.created
+				cnt.Value, cnt.CreatedTimestamp = v, s.created
 				m.Label, m.Counter = s.labels, cnt
 			case *gaugeSeries:
-				buf.values[k] = s.value()
-				g := &buf.gauges[k]
+				v := &buf.values[nc+ng]
+				*v = s.value()
+				g := &buf.gauges[ng]
+				ng++
 				g.Reset()
-				g.Value = &buf.values[k]
+				g.Value = v
 				m.Label, m.Gauge = s.labels, g
 			default:
 				// A client_golang histogram writes its own buckets.

@@ -187,17 +187,18 @@ func (m *Metrics) stray(r probe.Result) {
 	cc := m.checks
 	cs := cc.check(idOfResult(r))
 	cc.mu.Lock()
-	ls, key := cc.labels(cs.id, probe.LabelOutcome, string(r.Outcome), probe.LabelReason, string(r.Reason))
-	for _, e := range cc.probes.entries {
-		if e.key == key {
+	ls := cc.labels(cs.id, probe.LabelOutcome, string(r.Outcome), probe.LabelReason, string(r.Reason))
+	e := seriesEntry{labels: ls}
+	for _, o := range cc.probes.entries {
+		if !o.less(e) && !e.less(o) {
 			cc.mu.Unlock()
-			e.m.(*counterSeries).add(1)
+			o.m.(*counterSeries).add(1)
 			return
 		}
 	}
 	s := &counterSeries{desc: cc.probes.desc, labels: ls, created: cs.created}
 	s.add(1)
-	cc.probes.add(key, s)
+	cc.probes.add(ls, s)
 	cc.mu.Unlock()
 }
 

@@ -4,7 +4,6 @@ import (
 	"math"
 	"slices"
 	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -58,8 +57,22 @@ type seriesFamily struct {
 }
 
 type seriesEntry struct {
-	key string // label values in label-name order, each followed by 0x00
-	m   prometheus.Metric
+	labels []*dto.LabelPair // sorted by name, shared with the series
+	m      prometheus.Metric
+}
+
+// less orders series as Gather does (internal.MetricSorter): by their
+// label values, in label-name order.
+func (e seriesEntry) less(o seriesEntry) bool {
+	if len(e.labels) != len(o.labels) {
+		return len(e.labels) < len(o.labels)
+	}
+	for i, p := range e.labels {
+		if a, b := p.GetValue(), o.labels[i].GetValue(); a != b {
+			return a < b
+		}
+	}
+	return false
 }
 
 // checkSeries holds one check's series. A nil pointer is a series not
@@ -169,7 +182,7 @@ func (c *checkCollector) snapshot() [][]seriesEntry {
 	for i, f := range c.families {
 		if f.dirty {
 			f.entries = slices.Clone(f.entries)
-			sort.Slice(f.entries, func(a, b int) bool { return f.entries[a].key < f.entries[b].key })
+			sort.Slice(f.entries, func(a, b int) bool { return f.entries[a].less(f.entries[b]) })
 			f.dirty = false
 		}
 		snap[i] = f.entries
@@ -204,26 +217,20 @@ func (c *checkCollector) pair(name, value string) *dto.LabelPair {
 }
 
 // labels returns the check's label pairs and extra name, value pairs,
-// sorted by name as client_golang sorts them, and the sort key of the
-// series. Called with c.mu held.
-func (c *checkCollector) labels(id checkID, extra ...string) ([]*dto.LabelPair, string) {
+// sorted by name as client_golang sorts them. Called with c.mu held.
+func (c *checkCollector) labels(id checkID, extra ...string) []*dto.LabelPair {
 	ls := make([]*dto.LabelPair, 0, 4+len(extra)/2)
 	ls = append(ls, c.pair(probe.LabelProvider, id.provider), c.pair(probe.LabelCheck, id.kind), c.pair(probe.LabelModel, id.model), c.pair(probe.LabelRegion, id.region))
 	for i := 0; i+1 < len(extra); i += 2 {
 		ls = append(ls, c.pair(extra[i], extra[i+1]))
 	}
 	sort.Slice(ls, func(i, j int) bool { return ls[i].GetName() < ls[j].GetName() })
-	var key strings.Builder
-	for _, p := range ls {
-		key.WriteString(p.GetValue())
-		key.WriteByte(0) // below every byte of a label value: a value sorts before the values it is a prefix of, as in Gather
-	}
-	return ls, key.String()
+	return ls
 }
 
 // add appends a created series to its family. Called with c.mu held.
-func (f *seriesFamily) add(key string, m prometheus.Metric) {
-	f.entries = append(f.entries, seriesEntry{key: key, m: m})
+func (f *seriesFamily) add(labels []*dto.LabelPair, m prometheus.Metric) {
+	f.entries = append(f.entries, seriesEntry{labels: labels, m: m})
 	f.dirty = true
 }
 
@@ -237,9 +244,9 @@ func (c *checkCollector) counter(cs *checkSeries, slot *atomic.Pointer[counterSe
 	if s := slot.Load(); s != nil {
 		return s
 	}
-	ls, key := c.labels(cs.id, extra...)
+	ls := c.labels(cs.id, extra...)
 	s := &counterSeries{desc: f.desc, labels: ls, created: cs.created}
-	f.add(key, s)
+	f.add(ls, s)
 	slot.Store(s)
 	return s
 }
@@ -254,9 +261,9 @@ func (c *checkCollector) gauge(cs *checkSeries, slot *atomic.Pointer[gaugeSeries
 	if s := slot.Load(); s != nil {
 		return s
 	}
-	ls, key := c.labels(cs.id, extra...)
+	ls := c.labels(cs.id, extra...)
 	s := &gaugeSeries{desc: f.desc, labels: ls}
-	f.add(key, s)
+	f.add(ls, s)
 	slot.Store(s)
 	return s
 }
@@ -277,8 +284,7 @@ func (c *checkCollector) histogram(cs *checkSeries, slot *atomic.Pointer[histogr
 		values = append(values, extra[i])
 	}
 	h := vec.WithLabelValues(values...).(prometheus.Histogram)
-	_, key := c.labels(cs.id, extra...)
-	f.add(key, h)
+	f.add(c.labels(cs.id, extra...), h)
 	slot.Store(&histogramRef{h})
 	return h
 }

@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"math"
 	"slices"
 	"sort"
 	"sync"
@@ -48,7 +49,7 @@ type checkStatus struct {
 	check       probe.Check
 	last        *probe.Result
 	lastFailure *probe.Result
-	recent      []Sample // oldest first, at most history
+	recent      sampleRing // at most history
 	hour, day   *window
 	latency     latencyHistory
 	skipped     map[string]int
@@ -90,11 +91,7 @@ func (s *StatusStore) record(c probe.Check, r probe.Result, unmeasured bool) {
 		cs.lastFailure = &rr
 	}
 	cs.ranOnce = true
-	cs.recent = append(cs.recent, Sample{At: r.StartedAt, Outcome: r.Outcome, Reason: r.Reason, StatusCode: r.StatusCode,
-		TTFBms: probe.Milliseconds(r.Timings.TTFB), TTFTms: probe.Milliseconds(r.Timings.TTFT), TotalMs: probe.Milliseconds(r.Timings.Total), Unmeasured: unmeasured})
-	if len(cs.recent) > s.history {
-		cs.recent = slices.Delete(cs.recent, 0, len(cs.recent)-s.history)
-	}
+	cs.recent.add(s.history, packSample(r, unmeasured))
 	if unmeasured {
 		return
 	}
@@ -212,16 +209,14 @@ func (s *StatusStore) Report() StatusReport {
 	defer s.mu.RUnlock()
 	for _, cs := range s.checks {
 		c := cs.check
-		cr := CheckReport{Provider: c.Provider.ID, Check: c.Kind, Model: c.Model, Recent: slices.Clone(cs.recent),
+		recent := cs.recent.samples()
+		cr := CheckReport{Provider: c.Provider.ID, Check: c.Kind, Model: c.Model, Recent: recent,
 			Availability: map[string]Availability{"1h": cs.hour.availability(now, time.Hour), "24h": cs.day.availability(now, 24*time.Hour)},
-			TTFB:         ttfbPercentiles(cs.recent), Backoff: s.politeness.Backoff(c, now), Skipped: map[string]int{}}
-		if cr.Recent == nil {
-			cr.Recent = []Sample{}
-		}
+			TTFB:         ttfbPercentiles(recent), Backoff: s.politeness.Backoff(c, now), Skipped: map[string]int{}}
 		for k, v := range cs.skipped {
 			cr.Skipped[k] = v
 		}
-		cr.Degraded = degradedNow(c, cs.recent, &cs.latency, now)
+		cr.Degraded = degradedNow(c, recent, &cs.latency, now)
 		if cs.last != nil {
 			l := *cs.last
 			cr.Last, cr.State, cr.Reason, cr.Edge = &l, l.Outcome, l.Reason, l.Edge
@@ -260,6 +255,72 @@ func ttfbPercentiles(recent []Sample) Percentiles {
 	sort.Float64s(v)
 	at := func(q float64) float64 { return v[int(q*float64(len(v)-1)+0.5)] }
 	return Percentiles{P50: at(0.5), P95: at(0.95)}
+}
+
+// sample is a Sample as the store keeps it: 32 bytes instead of 96, since
+// a worker keeps LLMPROBE_HISTORY of them per check (60,000 for 1,000
+// checks). Durations are whole microseconds, as Milliseconds rounds them.
+type sample struct {
+	at                      int64 // unix nanoseconds
+	ttfbUs, ttftUs, totalUs uint32
+	status                  uint16
+	outcome, reason         uint8 // indexes in probe.Outcomes and probe.Reasons; noIndex when not in them
+	unmeasured              bool
+}
+
+const noIndex = math.MaxUint8
+
+func packSample(r probe.Result, unmeasured bool) sample {
+	us := func(d time.Duration) uint32 {
+		return uint32(min(max(d.Round(time.Microsecond).Microseconds(), 0), math.MaxUint32))
+	}
+	sm := sample{at: r.StartedAt.UnixNano(), ttfbUs: us(r.Timings.TTFB), ttftUs: us(r.Timings.TTFT), totalUs: us(r.Timings.Total),
+		status: uint16(min(max(r.StatusCode, 0), math.MaxUint16)), outcome: noIndex, reason: noIndex, unmeasured: unmeasured}
+	if i := outcomeIndex(r.Outcome); i >= 0 {
+		sm.outcome = uint8(i)
+	}
+	if i := reasonIndex(r.Reason); i >= 0 && i < noIndex {
+		sm.reason = uint8(i)
+	}
+	return sm
+}
+
+// Sample unpacks the sample as /api/status shows it.
+func (sm sample) Sample() Sample {
+	ms := func(us uint32) float64 { return float64(us) / 1e3 }
+	out := Sample{At: time.Unix(0, sm.at), StatusCode: int(sm.status), TTFBms: ms(sm.ttfbUs), TTFTms: ms(sm.ttftUs), TotalMs: ms(sm.totalUs), Unmeasured: sm.unmeasured}
+	if int(sm.outcome) < len(probe.Outcomes) {
+		out.Outcome = probe.Outcomes[sm.outcome]
+	}
+	if int(sm.reason) < len(probe.Reasons) {
+		out.Reason = probe.Reasons[sm.reason].Reason
+	}
+	return out
+}
+
+// sampleRing keeps the last samples in a ring that grows to the history
+// it is given and then overwrites its oldest.
+type sampleRing struct {
+	buf  []sample
+	next int // where the next sample goes once buf is full
+}
+
+func (r *sampleRing) add(history int, sm sample) {
+	if len(r.buf) < history {
+		r.buf = append(r.buf, sm)
+		return
+	}
+	r.buf[r.next] = sm
+	r.next = (r.next + 1) % len(r.buf)
+}
+
+// samples returns the samples oldest first, never nil.
+func (r *sampleRing) samples() []Sample {
+	out := make([]Sample, 0, len(r.buf))
+	for i := range r.buf {
+		out = append(out, r.buf[(r.next+i)%len(r.buf)].Sample())
+	}
+	return out
 }
 
 // window counts outcomes in fixed-width time buckets in a ring.

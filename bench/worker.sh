@@ -442,6 +442,7 @@ W_CPU=$(calc "%.3f" "($W_T1 - $W_T0) / $CLK_TCK")
 W_CPU_METRIC=$(calc "%.3f" "$(msum "$w1" process_cpu_seconds_total) - $(msum "$w0" process_cpu_seconds_total)")
 W_G0=$(msum "$w0" go_goroutines) W_G1=$(msum "$w1" go_goroutines)
 W_THREADS=$(awk '/^Threads:/ { print $2 }' "/proc/$PID_WORKER/status")
+W_RSS_SPLIT=$(awk '/^Rss(Anon|File):/ { printf "%s%s %.1f", sep, $1, $2 / 1024; sep = ", " }' "/proc/$PID_WORKER/status")
 read -r W_P99 W_MEAN W_TOP W_LCOUNT <<<"$(lateness "$w0" "$w1" 0.99)"
 read -r W_P50 _ _ _ <<<"$(lateness "$w0" "$w1" 0.50)"
 W_METRICS_BYTES=$(wc -c <"$w1")
@@ -502,7 +503,7 @@ echo "worker detail: process_cpu_seconds_total delta ${W_CPU_METRIC}s; skipped p
 mibm() { calc "%.1f" "$(msum "$w1" "$1") / 1048576"; }
 echo "worker memory at the end (MiB): heap in use $(mibm go_memstats_heap_inuse_bytes), heap idle $(mibm go_memstats_heap_idle_bytes)" \
 	"(released to the OS $(mibm go_memstats_heap_released_bytes)), next GC at $(mibm go_memstats_next_gc_bytes)," \
-	"stacks $(mibm go_memstats_stack_inuse_bytes), runtime other $(calc "%.1f" "($(msum "$w1" go_memstats_sys_bytes) - $(msum "$w1" go_memstats_heap_sys_bytes) - $(msum "$w1" go_memstats_stack_sys_bytes)) / 1048576")"
+	"stacks $(mibm go_memstats_stack_inuse_bytes); RSS $W_RSS_SPLIT; runtime other $(calc "%.1f" "($(msum "$w1" go_memstats_sys_bytes) - $(msum "$w1" go_memstats_heap_sys_bytes) - $(msum "$w1" go_memstats_stack_sys_bytes)) / 1048576")"
 echo "blackbox detail: p99 probe_duration_seconds at the end $(ms "$B_P99DUR") ms"
 echo "not counted: fake providers $(share "$F_CPU") of a core, Prometheus $(share "$P_CPU") of a core"
 if ((W_WARN + W_ERR > 0)); then

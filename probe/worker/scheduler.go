@@ -61,17 +61,36 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		offset = func(_ int, iv time.Duration) time.Duration { return rand.N(iv) }
 	}
 	g, ctx := errgroup.WithContext(ctx)
+	// The probes run on limit pool goroutines, not on the checks' own: a
+	// probe's exchange, classification and recording grow a goroutine's
+	// stack to tens of KiB, and 1,000 checks' goroutines each keeping such
+	// a stack cost more memory than everything else the worker keeps. A
+	// check's goroutine only sleeps, waits for a slot and hands its probe
+	// over, so its stack stays small.
+	jobs := make(chan func())
+	for range limit {
+		g.Go(func() error {
+			for {
+				select {
+				case job := <-jobs:
+					job()
+				case <-ctx.Done():
+					return nil
+				}
+			}
+		})
+	}
 	for i, c := range s.Checks {
 		start := clock.Now().Add(offset(i, s.Interval))
 		g.Go(func() error {
-			s.loop(ctx, clock, sem, c, start)
+			s.loop(ctx, clock, sem, jobs, c, start)
 			return nil
 		})
 	}
 	return g.Wait()
 }
 
-func (s *Scheduler) loop(ctx context.Context, clock probe.Clock, sem *semaphore.Weighted, c probe.Check, next time.Time) {
+func (s *Scheduler) loop(ctx context.Context, clock probe.Clock, sem *semaphore.Weighted, jobs chan<- func(), c probe.Check, next time.Time) {
 	for {
 		if err := clock.Sleep(ctx, next.Sub(clock.Now())); err != nil {
 			return
@@ -85,13 +104,30 @@ func (s *Scheduler) loop(ctx context.Context, clock probe.Clock, sem *semaphore.
 			return
 		}
 		s.Recorder.Late(c, clock.Now().Sub(next))
-		r := s.Probe(ctx, c)
-		sem.Release(1)
-		if r.Canceled || ctx.Err() != nil {
-			return // shutting down: this result says nothing about the provider
+		// A pool goroutine is free: at most limit probes hold the
+		// semaphore, and there are limit pool goroutines.
+		done := make(chan bool, 1)
+		job := func() {
+			r := s.Probe(ctx, c)
+			if r.Canceled || ctx.Err() != nil {
+				done <- false // shutting down: this result says nothing about the provider
+				return
+			}
+			s.Politeness.Observe(c, r, clock.Now())
+			s.Recorder.Record(c, r)
+			done <- true
 		}
-		s.Politeness.Observe(c, r, clock.Now())
-		s.Recorder.Record(c, r)
+		select {
+		case jobs <- job:
+		case <-ctx.Done():
+			sem.Release(1)
+			return
+		}
+		ok := <-done
+		sem.Release(1)
+		if !ok {
+			return
+		}
 		next = next.Add(s.Interval)
 		for now := clock.Now(); !next.After(now); next = next.Add(s.Interval) {
 			s.Recorder.Skip(c, probe.SkipReasonOverrun)

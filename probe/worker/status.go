@@ -329,9 +329,12 @@ type window struct {
 	buckets []windowBucket
 }
 
+// windowBucket is 16 bytes: a check keeps 156 of them (an hour of minutes,
+// a day of quarter hours). A minute or a quarter hour holds at most 900
+// probes (1 s interval), well within uint16.
 type windowBucket struct {
-	slot   int64 // unix time / width; identifies which span the counts are for
-	counts [5]uint32
+	slot   int32 // unix time / width (minutes until the year 6053); identifies which span the counts are for
+	counts [5]uint16
 }
 
 func newWindow(width time.Duration, n int) *window {
@@ -354,10 +357,12 @@ func (w *window) add(t time.Time, o probe.Outcome) {
 	}
 	slot := t.UnixNano() / int64(w.width)
 	b := &w.buckets[int(slot%int64(len(w.buckets)))]
-	if b.slot != slot {
-		*b = windowBucket{slot: slot}
+	if int64(b.slot) != slot {
+		*b = windowBucket{slot: int32(slot)}
 	}
-	b.counts[i]++
+	if b.counts[i] < math.MaxUint16 {
+		b.counts[i]++
+	}
 }
 
 func (w *window) availability(now time.Time, span time.Duration) Availability {
@@ -368,7 +373,7 @@ func (w *window) availability(now time.Time, span time.Duration) Availability {
 	cur := now.UnixNano() / int64(w.width)
 	oldest := (now.Add(-span).UnixNano()) / int64(w.width)
 	for _, b := range w.buckets {
-		if b.slot <= oldest || b.slot > cur {
+		if int64(b.slot) <= oldest || int64(b.slot) > cur {
 			continue
 		}
 		for i, n := range b.counts {

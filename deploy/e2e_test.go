@@ -292,7 +292,7 @@ func TestEndToEndIncidentsAlertAndResolve(t *testing.T) {
 		t.Error("the API key appears in the workers' logs or the alerts")
 	}
 	report := "end-to-end timeline (seconds from the first fault):\n" + strings.Join(tl.lines, "\n") + "\n"
-	if path := os.Getenv("LLMPROBE_E2E_TIMELINE"); path != "" {
+	if path := os.Getenv("LLMPROBETEST_E2E_TIMELINE"); path != "" {
 		if err := os.WriteFile(path, []byte(report), 0o644); err != nil {
 			t.Errorf("write timeline: %v", err)
 		}

@@ -257,6 +257,32 @@ func TestEndToEndIncidentsAlertAndResolve(t *testing.T) {
 	tl.mark("fault cleared", recovered)
 	at, _ = waitDelivery("resolved", recovered, page, 120*time.Second)
 	tl.mark("LLMProbeProviderDown resolved at the webhook", at)
+	// One incident: every notification that carried the page belongs to
+	// one alert group (the pager's incident key), and each check's page
+	// began firing once (it never resolved and fired again mid-outage).
+	groups := map[string]int{}
+	firings := map[string]map[time.Time]bool{}
+	for _, n := range hook.Since(injected) {
+		for _, a := range n.Alerts {
+			if a.Status != "firing" || !a.HasLabels(page) {
+				continue
+			}
+			groups[n.GroupKey]++
+			if firings[a.Labels["check"]] == nil {
+				firings[a.Labels["check"]] = map[time.Time]bool{}
+			}
+			firings[a.Labels["check"]][a.StartsAt] = true
+		}
+	}
+	if len(groups) != 1 {
+		t.Errorf("LLMProbeProviderDown reached the webhook in %d alert groups, want one incident: %v", len(groups), groups)
+	}
+	for check, starts := range firings {
+		if len(starts) != 1 {
+			t.Errorf("LLMProbeProviderDown for openai %s began firing %d times during one outage", check, len(starts))
+		}
+	}
+	tl.lines = append(tl.lines, fmt.Sprintf("  LLMProbeProviderDown reached the webhook as one incident: %d alert group, %d check(s) firing once each", len(groups), len(firings)))
 
 	everything := hook.String()
 	for _, l := range workerLogs {
@@ -266,7 +292,7 @@ func TestEndToEndIncidentsAlertAndResolve(t *testing.T) {
 		t.Error("the API key appears in the workers' logs or the alerts")
 	}
 	report := "end-to-end timeline (seconds from the first fault):\n" + strings.Join(tl.lines, "\n") + "\n"
-	if path := os.Getenv("LLMPROBE_E2E_TIMELINE"); path != "" {
+	if path := os.Getenv("LLMPROBETEST_E2E_TIMELINE"); path != "" {
 		if err := os.WriteFile(path, []byte(report), 0o644); err != nil {
 			t.Errorf("write timeline: %v", err)
 		}

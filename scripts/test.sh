@@ -40,21 +40,21 @@ fi
 # this module version once per machine into a per-user cache (about 9
 # CPU-minutes on a clean machine, then nothing), stamped with their version
 # so that --version and prometheus_build_info say 3.x. The tests find them
-# through LLMPROBE_PROMETHEUS3_DIR (internal/testkit/prometheus3.go).
+# through LLMPROBETEST_PROMETHEUS3_DIR (internal/testkit/prometheus3.go).
 prom3_module=github.com/prometheus/prometheus
 prom3_module_version=v0.316.0 # keep in step with internal/testkit/prometheus3.go
 prom3_version=3.16.0
-export LLMPROBE_PROMETHEUS3_DIR="${LLMPROBE_PROMETHEUS3_DIR:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/llmprobe/prometheus-$prom3_module_version}"
+export LLMPROBETEST_PROMETHEUS3_DIR="${LLMPROBETEST_PROMETHEUS3_DIR:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/llmprobe/prometheus-$prom3_module_version}"
 prom3_ok() {
   for tool in prometheus promtool; do
-    "$LLMPROBE_PROMETHEUS3_DIR/$tool" --version 2>/dev/null | grep -q "version $prom3_version " || return 1
+    "$LLMPROBETEST_PROMETHEUS3_DIR/$tool" --version 2>/dev/null | grep -q "version $prom3_version " || return 1
   done
 }
 if ! prom3_ok; then
-  echo "== building Prometheus $prom3_version ($prom3_module@$prom3_module_version) into $LLMPROBE_PROMETHEUS3_DIR (once per machine)"
+  echo "== building Prometheus $prom3_version ($prom3_module@$prom3_module_version) into $LLMPROBETEST_PROMETHEUS3_DIR (once per machine)"
   started=$SECONDS
-  mkdir -p "$(dirname "$LLMPROBE_PROMETHEUS3_DIR")"
-  staging=$(mktemp -d "$LLMPROBE_PROMETHEUS3_DIR.build.XXXXXX")
+  mkdir -p "$(dirname "$LLMPROBETEST_PROMETHEUS3_DIR")"
+  staging=$(mktemp -d "$LLMPROBETEST_PROMETHEUS3_DIR.build.XXXXXX")
   v=github.com/prometheus/common/version
   # Outside the repository, so that our go.mod does not apply.
   # remove_all_sd leaves out the service-discovery plugins but file and
@@ -62,14 +62,14 @@ if ! prom3_ok; then
   (cd "$staging" && GOBIN="$staging" go install -tags remove_all_sd \
     -ldflags "-X $v.Version=$prom3_version -X $v.Revision=$prom3_module_version -X $v.Branch=go-install -X $v.BuildUser=llmprobe-scripts-test.sh" \
     "$prom3_module/cmd/prometheus@$prom3_module_version" "$prom3_module/cmd/promtool@$prom3_module_version")
-  mkdir -p "$LLMPROBE_PROMETHEUS3_DIR"
+  mkdir -p "$LLMPROBETEST_PROMETHEUS3_DIR"
   # One rename per binary: a concurrent test sees the old build or the new one.
-  mv -f "$staging/prometheus" "$staging/promtool" "$LLMPROBE_PROMETHEUS3_DIR/"
+  mv -f "$staging/prometheus" "$staging/promtool" "$LLMPROBETEST_PROMETHEUS3_DIR/"
   rm -rf "$staging"
-  prom3_ok || { echo "the Prometheus $prom3_version build in $LLMPROBE_PROMETHEUS3_DIR does not report its version"; exit 1; }
+  prom3_ok || { echo "the Prometheus $prom3_version build in $LLMPROBETEST_PROMETHEUS3_DIR does not report its version"; exit 1; }
   echo "built in $((SECONDS - started))s"
 fi
-"$LLMPROBE_PROMETHEUS3_DIR/prometheus" --version | head -1
+"$LLMPROBETEST_PROMETHEUS3_DIR/prometheus" --version | head -1
 promtool --version | head -1
 
 echo "== gofmt"
@@ -86,7 +86,7 @@ echo "== go test -race"
 timeline=$(mktemp)
 # -timeout: the slowest packages (slo's paging suite, the demo) take a few
 # minutes of CPU each; a shared 2-core machine stretches them.
-LLMPROBE_E2E_TIMELINE="$timeline" go test -race -count=1 -timeout 30m ./...
+LLMPROBETEST_E2E_TIMELINE="$timeline" go test -race -count=1 -timeout 30m ./...
 if [ -s "$timeline" ]; then
   echo "== end-to-end alerting timeline (deploy/e2e_test.go)"
   cat "$timeline"

@@ -13,11 +13,11 @@ import (
 const (
 	Prometheus3Module  = "github.com/prometheus/prometheus"
 	Prometheus3Version = "v0.316.0" // Prometheus 3.16.0
-	Prometheus3DirEnv  = "LLMPROBE_PROMETHEUS3_DIR"
+	Prometheus3DirEnv  = "LLMPROBETEST_PROMETHEUS3_DIR"
 )
 
 // Prometheus3Dir is where the Prometheus 3 binaries are looked for:
-// $LLMPROBE_PROMETHEUS3_DIR, else the cache directory scripts/test.sh
+// $LLMPROBETEST_PROMETHEUS3_DIR, else the cache directory scripts/test.sh
 // builds into (~/.cache/llmprobe/prometheus-v0.316.0).
 func Prometheus3Dir() string {
 	if d := os.Getenv(Prometheus3DirEnv); d != "" {

@@ -20,14 +20,16 @@ type Webhook struct {
 
 // Notification is one webhook call of Alertmanager.
 type Notification struct {
-	At     time.Time      `json:"-"`
-	Status string         `json:"status"`
-	Alerts []WebhookAlert `json:"alerts"`
+	At       time.Time      `json:"-"`
+	GroupKey string         `json:"groupKey"` // the alert group it notifies: one incident to a pager
+	Status   string         `json:"status"`
+	Alerts   []WebhookAlert `json:"alerts"`
 }
 
 // WebhookAlert is one alert in a notification.
 type WebhookAlert struct {
-	Status      string            `json:"status"` // firing or resolved
+	Status      string            `json:"status"`   // firing or resolved
+	StartsAt    time.Time         `json:"startsAt"` // when it began firing: a new value is a new firing
 	Labels      map[string]string `json:"labels"`
 	Annotations map[string]string `json:"annotations"`
 }
@@ -72,6 +74,23 @@ func (w *Webhook) Find(status string, since time.Time, labels map[string]string)
 	}
 	return time.Time{}, 0
 }
+
+// Since returns the notifications that arrived at or after since, in
+// arrival order.
+func (w *Webhook) Since(since time.Time) []Notification {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []Notification
+	for _, n := range w.got {
+		if !n.At.Before(since) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// HasLabels reports whether the alert carries every label of want.
+func (a WebhookAlert) HasLabels(want map[string]string) bool { return hasLabels(a.Labels, want) }
 
 // Alerts returns every delivered alert with the status, in arrival order.
 func (w *Webhook) Alerts(status string) []WebhookAlert {

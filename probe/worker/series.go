@@ -236,8 +236,12 @@ func (f *seriesFamily) add(labels []*dto.LabelPair, m prometheus.Metric) {
 	f.dirty = true
 }
 
-// counter returns the counter in slot, creating it at zero.
-func (c *checkCollector) counter(cs *checkSeries, slot *atomic.Pointer[counterSeries], f *seriesFamily, extra ...string) *counterSeries {
+// slotSeries returns the series in slot, or creates it with create (at
+// zero) under the collector's lock, adds it to f and keeps it in slot.
+func slotSeries[T any, P interface {
+	*T
+	prometheus.Metric
+}](c *checkCollector, cs *checkSeries, slot *atomic.Pointer[T], f *seriesFamily, extra []string, create func([]*dto.LabelPair) P) *T {
 	if s := slot.Load(); s != nil {
 		return s
 	}
@@ -247,27 +251,24 @@ func (c *checkCollector) counter(cs *checkSeries, slot *atomic.Pointer[counterSe
 		return s
 	}
 	ls := c.labels(cs.id, extra...)
-	s := &counterSeries{desc: f.desc, labels: ls, created: cs.created}
+	s := create(ls)
 	f.add(ls, s)
-	slot.Store(s)
+	slot.Store((*T)(s))
 	return s
+}
+
+// counter returns the counter in slot, creating it at zero.
+func (c *checkCollector) counter(cs *checkSeries, slot *atomic.Pointer[counterSeries], f *seriesFamily, extra ...string) *counterSeries {
+	return slotSeries(c, cs, slot, f, extra, func(ls []*dto.LabelPair) *counterSeries {
+		return &counterSeries{desc: f.desc, labels: ls, created: cs.created}
+	})
 }
 
 // gauge returns the gauge in slot, creating it at zero.
 func (c *checkCollector) gauge(cs *checkSeries, slot *atomic.Pointer[gaugeSeries], f *seriesFamily, extra ...string) *gaugeSeries {
-	if s := slot.Load(); s != nil {
-		return s
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if s := slot.Load(); s != nil {
-		return s
-	}
-	ls := c.labels(cs.id, extra...)
-	s := &gaugeSeries{desc: f.desc, labels: ls}
-	f.add(ls, s)
-	slot.Store(s)
-	return s
+	return slotSeries(c, cs, slot, f, extra, func(ls []*dto.LabelPair) *gaugeSeries {
+		return &gaugeSeries{desc: f.desc, labels: ls}
+	})
 }
 
 // histogram returns the histogram in slot, taken from vec at the check's

@@ -2,8 +2,8 @@ package demo
 
 import (
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -166,13 +166,8 @@ func (am *alertmanagerSim) route(l map[string]string) (route, error) {
 }
 
 func alertKey(l map[string]string) string {
-	keys := make([]string, 0, len(l))
-	for k := range l {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	var b strings.Builder
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(l)) {
 		fmt.Fprintf(&b, "%s=%q,", k, l[k])
 	}
 	return b.String()
@@ -225,12 +220,7 @@ func (am *alertmanagerSim) inhibitor(target *amAlert) string {
 		if !matchAll(r.target, target.labels) {
 			continue
 		}
-		var keys []string
-		for k := range am.firing {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
+		for _, k := range slices.Sorted(maps.Keys(am.firing)) {
 			src := am.firing[k]
 			if src == target || !matchAll(r.source, src.labels) {
 				continue
@@ -255,20 +245,10 @@ func (am *alertmanagerSim) inhibitor(target *amAlert) string {
 // that changed (delivered or first inhibited).
 func (am *alertmanagerSim) flush(t time.Time) []*amAlert {
 	var changed []*amAlert
-	var gks []string
-	for k := range am.groups {
-		gks = append(gks, k)
-	}
-	slices.Sort(gks)
-	for _, gk := range gks {
+	for _, gk := range slices.Sorted(maps.Keys(am.groups)) {
 		g := am.groups[gk]
 		for !g.nextFlush.After(t) && len(g.alerts) > 0 {
-			var aks []string
-			for k := range g.alerts {
-				aks = append(aks, k)
-			}
-			slices.Sort(aks)
-			for _, k := range aks {
+			for _, k := range slices.Sorted(maps.Keys(g.alerts)) {
 				a := g.alerts[k]
 				// An alert that arrived after the flush was due (this
 				// step's evaluation fired it) waits for the next one, as

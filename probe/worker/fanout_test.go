@@ -35,30 +35,11 @@ const (
 // gathered finds the sample of a family whose labels include want.
 func gathered(t *testing.T, reg *prometheus.Registry, name string, want map[string]string) *dto.Metric {
 	t.Helper()
-	fams, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
+	m := testkit.FindSample(t, reg, name, want)
+	if m == nil {
+		t.Fatalf("no %s sample with labels %v", name, want)
 	}
-	for _, f := range fams {
-		if f.GetName() != name {
-			continue
-		}
-	next:
-		for _, m := range f.GetMetric() {
-			have := map[string]string{}
-			for _, lp := range m.GetLabel() {
-				have[lp.GetName()] = lp.GetValue()
-			}
-			for k, v := range want {
-				if have[k] != v {
-					continue next
-				}
-			}
-			return m
-		}
-	}
-	t.Fatalf("no %s sample with labels %v", name, want)
-	return nil
+	return m
 }
 
 // labelNames returns the label names of a family's first sample.

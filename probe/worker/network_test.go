@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/llmprobe/llmprobe/internal/testkit"
 	"github.com/llmprobe/llmprobe/probe"
 )
 
@@ -89,27 +90,13 @@ func TestProbesWhileTheRegionsNetworkIsDownAreUnmeasured(t *testing.T) {
 // include the name, value pairs in kv, or -1 when there is none.
 func counterValue(t *testing.T, reg *prometheus.Registry, name string, kv ...string) float64 {
 	t.Helper()
-	fams, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
+	want := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		want[kv[i]] = kv[i+1]
 	}
-	for _, f := range fams {
-		if f.GetName() != name {
-			continue
-		}
-	next:
-		for _, m := range f.GetMetric() {
-			have := map[string]string{}
-			for _, lp := range m.GetLabel() {
-				have[lp.GetName()] = lp.GetValue()
-			}
-			for i := 0; i+1 < len(kv); i += 2 {
-				if have[kv[i]] != kv[i+1] {
-					continue next
-				}
-			}
-			return m.GetCounter().GetValue()
-		}
+	m := testkit.FindSample(t, reg, name, want)
+	if m == nil {
+		return -1
 	}
-	return -1
+	return m.GetCounter().GetValue()
 }

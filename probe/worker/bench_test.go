@@ -8,13 +8,13 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"runtime"
-	"strconv"
+	"runtime/pprof"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/llmprobe/llmprobe/probe"
 	"github.com/llmprobe/llmprobe/probe/worker"
@@ -148,47 +148,58 @@ func reportCPU(b *testing.B, cpu0 time.Duration) {
 	}
 }
 
-// BenchmarkHistogramMemory is what the histograms of bench/worker.sh's
-// 1,000 checks (about 4,300: a duration and three or four phases each)
-// keep in memory after 64 probes each with durations spread from 0.3 to
-// 60 ms, as 16 minutes of loopback probes under load spread them, scraped
-// after every round: with the worker's native-histogram settings, and with
-// classic buckets only for comparison. client_golang keeps each native
-// bucket in a sync.Map (hot and cold counts), about 120 bytes a bucket.
-func BenchmarkHistogramMemory(b *testing.B) {
-	for _, tc := range []struct {
-		name   string
-		native bool
-	}{{"native+classic", true}, {"classic-only", false}} {
-		b.Run(tc.name, func(b *testing.B) {
-			for b.Loop() {
-				runtime.GC()
-				var m0, m1 runtime.MemStats
-				runtime.ReadMemStats(&m0)
-				opts := prometheus.HistogramOpts{Name: probe.MetricPhaseDuration, Help: "phases", Buckets: probe.PhaseBuckets}
-				if tc.native {
-					opts.NativeHistogramBucketFactor, opts.NativeHistogramMaxBucketNumber, opts.NativeHistogramMinResetDuration = 1.1, 160, time.Hour
+// BenchmarkWorkerHeap is the live heap of a worker with bench/worker.sh's
+// 1,000 checks once its status history is full: metrics, status store and
+// the buffers of a protobuf scrape, after 64 rounds of probes (16 minutes
+// at 15 s) with every phase spread from 0.3 to 60 ms, scraped every round.
+// It is measured after a GC, so unlike RSS it does not depend on when the
+// collector last ran; RSS is about twice it (GOGC=100) plus the binary.
+// LLMPROBETEST_HEAPPROFILE=FILE writes the heap profile at the end.
+func BenchmarkWorkerHeap(b *testing.B) {
+	for b.Loop() {
+		runtime.GC()
+		var m0, m1 runtime.MemStats
+		runtime.ReadMemStats(&m0)
+		reg := worker.NewRegistry()
+		m := worker.NewMetrics(reg)
+		checks := benchChecks()
+		for _, c := range checks {
+			m.InitCheck(c)
+		}
+		pol := &worker.Politeness{Interval: 15 * time.Second}
+		w := &worker.Fanout{Metrics: m, Status: worker.NewStatusStore("bench", checks, 60, nil, pol), Politeness: pol,
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		h := worker.MetricsHandler(reg)
+		req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+		req.Header.Set("Accept", "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited")
+		r := rand.New(rand.NewPCG(1, 2))
+		spread := func() time.Duration { return time.Duration(0.3e6 * math.Pow(200, r.Float64())) }
+		for range 64 {
+			for i, c := range checks {
+				res := benchResult(c, i)
+				res.Timings.Connect, res.Timings.TTFB, res.Timings.Transfer = spread(), spread(), spread()
+				if c.Kind == probe.KindStream {
+					res.Timings.TTFT = spread()
 				}
-				vec := prometheus.NewHistogramVec(opts, []string{"series"})
-				hs := make([]prometheus.Histogram, 4300)
-				for i := range hs {
-					hs[i] = vec.WithLabelValues(strconv.Itoa(i)).(prometheus.Histogram)
-				}
-				r := rand.New(rand.NewPCG(1, 2))
-				for range 64 {
-					for _, h := range hs {
-						h.Observe(0.0003 * math.Pow(200, r.Float64()))
-					}
-					for _, h := range hs {
-						var m dto.Metric
-						_ = h.Write(&m)
-					}
-				}
-				runtime.GC()
-				runtime.ReadMemStats(&m1)
-				b.ReportMetric(float64(m1.HeapAlloc-m0.HeapAlloc)/(1<<20), "heap-MiB")
-				runtime.KeepAlive(hs)
+				res.Timings.Total = res.Timings.Connect + res.Timings.TTFB + res.Timings.Transfer
+				w.Record(c, res)
 			}
-		})
+			h.ServeHTTP(&discard{h: http.Header{}}, req)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&m1)
+		b.ReportMetric(float64(m1.HeapAlloc-m0.HeapAlloc)/(1<<20), "heap-MiB")
+		if f := os.Getenv("LLMPROBETEST_HEAPPROFILE"); f != "" {
+			out, err := os.Create(f)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := pprof.WriteHeapProfile(out); err != nil {
+				b.Fatal(err)
+			}
+			out.Close()
+		}
+		runtime.KeepAlive(w)
+		runtime.KeepAlive(h)
 	}
 }

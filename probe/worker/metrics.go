@@ -7,13 +7,7 @@ import (
 
 	"github.com/llmprobe/llmprobe/probe"
 	"github.com/prometheus/client_golang/prometheus"
-)
-
-// Native histogram settings of every duration histogram: buckets 10 % wide,
-// at most 160 of them per series.
-const (
-	nativeHistogramFactor   = 1.1
-	nativeHistogramMaxCount = 160
+	dto "github.com/prometheus/client_model/go"
 )
 
 // Metrics are the worker's Prometheus metrics, registered on the registry
@@ -22,9 +16,6 @@ const (
 // checkCollector (series.go); the rest are client_golang vectors.
 type Metrics struct {
 	checks       *checkCollector
-	duration     *prometheus.HistogramVec // not registered: collected by checks
-	phase        *prometheus.HistogramVec // not registered: collected by checks
-	edgeOverhead *prometheus.HistogramVec // not registered: collected by checks
 	providerInfo *prometheus.GaugeVec
 	control      *prometheus.GaugeVec
 	statusPage   *prometheus.GaugeVec
@@ -46,22 +37,11 @@ var checkLabels = []string{probe.LabelProvider, probe.LabelCheck, probe.LabelMod
 
 func with(extra ...string) []string { return append(append([]string(nil), checkLabels...), extra...) }
 
-func histogram(name, help string, buckets []float64) prometheus.HistogramOpts {
-	return prometheus.HistogramOpts{Name: name, Help: help, Buckets: buckets,
-		NativeHistogramBucketFactor: nativeHistogramFactor, NativeHistogramMaxBucketNumber: nativeHistogramMaxCount,
-		NativeHistogramMinResetDuration: time.Hour}
-}
-
 // NewMetrics creates the worker's metrics and registers them on reg: a
 // worker Registry (NewRegistry) gathers the per-check series the cheap way,
 // any other Registerer collects them like any collector.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
-		duration: prometheus.NewHistogramVec(histogram(probe.MetricProbeDuration, helpDuration, probe.DurationBuckets), with(probe.LabelOutcome)),
-		phase: prometheus.NewHistogramVec(histogram(probe.MetricPhaseDuration, helpPhase, probe.PhaseBuckets),
-			with(probe.LabelPhase)),
-		edgeOverhead: prometheus.NewHistogramVec(histogram(probe.MetricEdgeOverhead, helpEdgeOverhead, probe.PhaseBuckets),
-			checkLabels),
 		providerInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: probe.MetricProviderInfo, Help: "The CDN that fronts a provider, as last seen from this region."}, []string{probe.LabelProvider, probe.LabelRegion, probe.LabelEdge}),
 		control:      prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: probe.MetricControlSuccess, Help: "1 if the last probe of a control target outside any LLM provider succeeded."}, []string{probe.LabelTarget, probe.LabelRegion}),
 		statusPage:   prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: probe.MetricStatusPageComponent, Help: "The provider's public status page: 0 operational, 1 degraded, 2 partial outage, 3 major outage."}, []string{probe.LabelProvider, probe.LabelRegion, probe.LabelComponent}),
@@ -71,7 +51,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Buckets: []float64{0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5}}),
 		edges: map[[2]string]string{},
 	}
-	m.checks = newCheckCollector(m.duration, m.phase, m.edgeOverhead)
+	m.checks = newCheckCollector()
 	reg.MustRegister(m.providerInfo, m.control, m.statusPage, m.buildInfo, m.budget, m.lateness)
 	if r, ok := reg.(*Registry); ok {
 		// The worker's registry gathers the per-check series itself
@@ -136,9 +116,9 @@ func reasonIndex(r probe.Reason) int {
 func (m *Metrics) Observe(r probe.Result) {
 	cc := m.checks
 	cs := cc.check(idOfResult(r))
-	var ex prometheus.Labels
+	var ex []*dto.LabelPair
 	if r.TraceID != "" {
-		ex = prometheus.Labels{probe.ExemplarTraceIDLabel: r.TraceID}
+		ex = []*dto.LabelPair{{Name: new(probe.ExemplarTraceIDLabel), Value: new(r.TraceID)}}
 	}
 	if i := reasonIndex(r.Reason); i >= 0 && probe.Reasons[i].Outcome == r.Outcome {
 		cc.counter(cs, &cs.probes[i], cc.probes, probe.LabelOutcome, string(r.Outcome), probe.LabelReason, string(r.Reason)).add(1)
@@ -148,16 +128,16 @@ func (m *Metrics) Observe(r probe.Result) {
 		m.stray(r)
 	}
 	if o := outcomeIndex(r.Outcome); o >= 0 {
-		observe(cc.histogram(cs, &cs.duration[o], cc.duration, m.duration, probe.LabelOutcome, string(r.Outcome)), r.Timings.Total, ex)
+		cc.histogram(cs, &cs.duration[o], cc.duration, probe.LabelOutcome, string(r.Outcome)).observe(r.Timings.Total.Seconds(), ex)
 	}
 	t := r.Timings
 	for i, d := range [...]time.Duration{t.DNS, t.Connect, t.TLS, t.TTFB, t.TTFT, t.Transfer} {
 		if d > 0 {
-			observe(cc.histogram(cs, &cs.phase[i], cc.phase, m.phase, probe.LabelPhase, probe.Phases[i]), d, ex)
+			cc.histogram(cs, &cs.phase[i], cc.phase, probe.LabelPhase, probe.Phases[i]).observe(d.Seconds(), ex)
 		}
 	}
 	if r.EdgeOverhead > 0 {
-		observe(cc.histogram(cs, &cs.edge, cc.edge, m.edgeOverhead), r.EdgeOverhead, ex)
+		cc.histogram(cs, &cs.edge, cc.edge).observe(r.EdgeOverhead.Seconds(), ex)
 	}
 	ok := 0.0
 	if r.Success() {
@@ -200,14 +180,6 @@ func (m *Metrics) stray(r probe.Result) {
 	s.add(1)
 	cc.probes.add(ls, s)
 	cc.mu.Unlock()
-}
-
-func observe(o prometheus.Observer, d time.Duration, ex prometheus.Labels) {
-	if eo, ok := o.(prometheus.ExemplarObserver); ok && ex != nil {
-		eo.ObserveWithExemplar(d.Seconds(), ex)
-		return
-	}
-	o.Observe(d.Seconds())
 }
 
 // setEdge keeps one llmprobe_provider_info series per provider and region:

@@ -33,11 +33,11 @@ import (
 //     here each family is kept sorted in the order Gather sorts by (label
 //     values in label-name order), so its sort finds it sorted in one pass.
 //
-// Histograms stay client_golang's (classic and native buckets, exemplars):
-// they come from unregistered vectors, and only their collection goes
-// through here, in sorted order like the rest. The worker's Registry
-// (gather.go) gathers all of them without the Collector path; any other
-// registry collects checkCollector like any collector.
+// Histograms are histogramSeries (histogram.go): classic and native
+// buckets and exemplars as client_golang writes them, in a fraction of its
+// memory. The worker's Registry (gather.go) gathers all of them without
+// the Collector path; any other registry collects checkCollector like any
+// collector.
 
 // checkID names a check as its labels do.
 type checkID struct{ provider, kind, model, region string }
@@ -51,8 +51,9 @@ func idOfResult(r probe.Result) checkID {
 // seriesFamily is one metric family's per-check series, appended as they
 // are created and sorted before the next collection.
 type seriesFamily struct {
-	desc       *prometheus.Desc // nil for histograms: their vector's
+	desc       *prometheus.Desc
 	name, help string
+	upper      []float64 // a histogram family's classic buckets
 	kind       *dto.MetricType
 	entries    []seriesEntry
 	dirty      bool
@@ -92,12 +93,10 @@ type checkSeries struct {
 	success    atomic.Pointer[gaugeSeries]
 	lastRun    atomic.Pointer[gaugeSeries]
 	backoff    atomic.Pointer[gaugeSeries]
-	duration   [5]atomic.Pointer[histogramRef] // by index in probe.Outcomes
-	phase      [6]atomic.Pointer[histogramRef] // by index in probe.Phases
-	edge       atomic.Pointer[histogramRef]
+	duration   [5]atomic.Pointer[histogramSeries] // by index in probe.Outcomes
+	phase      [6]atomic.Pointer[histogramSeries] // by index in probe.Phases
+	edge       atomic.Pointer[histogramSeries]
 }
-
-type histogramRef struct{ h prometheus.Histogram }
 
 var skipReasons = []string{probe.SkipReasonBackoff, probe.SkipReasonBudget, probe.SkipReasonOverrun}
 
@@ -110,30 +109,22 @@ type checkCollector struct {
 	families []*seriesFamily
 	probes, unmeasured, skipped, tokens, rateLimit,
 	success, lastRun, backoff, duration, phase, edge *seriesFamily
-	histograms []*prometheus.HistogramVec // described through their vectors
 
 	mu     sync.Mutex
 	checks sync.Map // checkID -> *checkSeries
 	pairs  map[[2]string]*dto.LabelPair
 }
 
-// Help texts of the histograms, which their vectors (metrics.go) and
-// their families here share.
-const (
-	helpDuration     = "Duration of whole probes in seconds."
-	helpPhase        = "Duration of probe phases (dns, connect, tls, ttfb, ttft, transfer) in seconds."
-	helpEdgeOverhead = "Time to first byte minus the origin's own reported processing time, in seconds."
-)
-
-func newCheckCollector(duration, phase, edge *prometheus.HistogramVec) *checkCollector {
-	c := &checkCollector{pairs: map[[2]string]*dto.LabelPair{}, histograms: []*prometheus.HistogramVec{duration, phase, edge}}
+func newCheckCollector() *checkCollector {
+	c := &checkCollector{pairs: map[[2]string]*dto.LabelPair{}}
 	fam := func(kind dto.MetricType, name, help string, extra ...string) *seriesFamily {
-		f := &seriesFamily{name: name, help: help, kind: kind.Enum()}
-		if kind != dto.MetricType_HISTOGRAM {
-			// The histograms' descriptors are their vectors'.
-			f.desc = prometheus.NewDesc(name, help, with(extra...), nil)
-		}
+		f := &seriesFamily{name: name, help: help, kind: kind.Enum(), desc: prometheus.NewDesc(name, help, with(extra...), nil)}
 		c.families = append(c.families, f)
+		return f
+	}
+	histogram := func(name, help string, upper []float64, extra ...string) *seriesFamily {
+		f := fam(dto.MetricType_HISTOGRAM, name, help, extra...)
+		f.upper = upper
 		return f
 	}
 	counter, gauge := dto.MetricType_COUNTER, dto.MetricType_GAUGE
@@ -146,21 +137,16 @@ func newCheckCollector(duration, phase, edge *prometheus.HistogramVec) *checkCol
 	c.success = fam(gauge, probe.MetricCheckSuccess, "1 if the last probe of the check succeeded, else 0.")
 	c.lastRun = fam(gauge, probe.MetricCheckLastRun, "Unix time of the check's last finished probe.")
 	c.backoff = fam(gauge, probe.MetricBackoff, "Seconds until a check backing off after a 429 or 529 probes again; 0 when not backing off.")
-	c.duration = fam(dto.MetricType_HISTOGRAM, probe.MetricProbeDuration, helpDuration)
-	c.phase = fam(dto.MetricType_HISTOGRAM, probe.MetricPhaseDuration, helpPhase)
-	c.edge = fam(dto.MetricType_HISTOGRAM, probe.MetricEdgeOverhead, helpEdgeOverhead)
+	c.duration = histogram(probe.MetricProbeDuration, "Duration of whole probes in seconds.", probe.DurationBuckets, probe.LabelOutcome)
+	c.phase = histogram(probe.MetricPhaseDuration, "Duration of probe phases (dns, connect, tls, ttfb, ttft, transfer) in seconds.", probe.PhaseBuckets, probe.LabelPhase)
+	c.edge = histogram(probe.MetricEdgeOverhead, "Time to first byte minus the origin's own reported processing time, in seconds.", probe.PhaseBuckets)
 	return c
 }
 
 // Describe sends the descriptors of every per-check family.
 func (c *checkCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, f := range c.families {
-		if f.desc != nil {
-			ch <- f.desc
-		}
-	}
-	for _, v := range c.histograms {
-		v.Describe(ch)
+		ch <- f.desc
 	}
 }
 
@@ -271,25 +257,11 @@ func (c *checkCollector) gauge(cs *checkSeries, slot *atomic.Pointer[gaugeSeries
 	})
 }
 
-// histogram returns the histogram in slot, taken from vec at the check's
-// labels and extra (label name, value) pairs in vec's label order.
-func (c *checkCollector) histogram(cs *checkSeries, slot *atomic.Pointer[histogramRef], f *seriesFamily, vec *prometheus.HistogramVec, extra ...string) prometheus.Histogram {
-	if r := slot.Load(); r != nil {
-		return r.h
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if r := slot.Load(); r != nil {
-		return r.h
-	}
-	values := []string{cs.id.provider, cs.id.kind, cs.id.model, cs.id.region}
-	for i := 1; i < len(extra); i += 2 {
-		values = append(values, extra[i])
-	}
-	h := vec.WithLabelValues(values...).(prometheus.Histogram)
-	f.add(c.labels(cs.id, extra...), h)
-	slot.Store(&histogramRef{h})
-	return h
+// histogram returns the histogram in slot, creating it empty.
+func (c *checkCollector) histogram(cs *checkSeries, slot *atomic.Pointer[histogramSeries], f *seriesFamily, extra ...string) *histogramSeries {
+	return slotSeries(c, cs, slot, f, extra, func(ls []*dto.LabelPair) *histogramSeries {
+		return newHistogramSeries(f.desc, ls, f.upper)
+	})
 }
 
 // counterSeries is one counter of a check. Its counts are whole numbers

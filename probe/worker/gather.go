@@ -110,16 +110,13 @@ type gatherBuffers struct {
 	gauges   []dto.Gauge
 	values   []float64
 	ptrs     [][]*dto.Metric
+	hist     messageSlabs // the histograms'
 }
 
-// release drops what the histograms wrote (allocated by client_golang at
-// every scrape), so that it is not kept alive until the next scrape.
+// release makes the buffers ready for the next gathering: the histograms'
+// messages are taken again from the start.
 func (b *gatherBuffers) release() {
-	for i := range b.metrics {
-		if b.metrics[i].Histogram != nil {
-			b.metrics[i].Reset()
-		}
-	}
+	b.hist.reset()
 }
 
 // grow returns s with length n, reusing its array when it is big enough.
@@ -135,7 +132,7 @@ func grow[T any](s []T, n int) []T {
 // non-empty families in name order, each's metrics in Gather's order.
 func (c *checkCollector) gather(buf *gatherBuffers) []*dto.MetricFamily {
 	snap := c.snapshot()
-	total, counters, gauges := 0, 0, 0
+	total, counters, gauges, histograms := 0, 0, 0, 0
 	for i, s := range snap {
 		total += len(s)
 		switch *c.families[i].kind {
@@ -143,6 +140,8 @@ func (c *checkCollector) gather(buf *gatherBuffers) []*dto.MetricFamily {
 			counters += len(s)
 		case dto.MetricType_GAUGE:
 			gauges += len(s)
+		case dto.MetricType_HISTOGRAM:
+			histograms += len(s)
 		}
 	}
 	buf.families = grow(buf.families, len(c.families))
@@ -151,6 +150,8 @@ func (c *checkCollector) gather(buf *gatherBuffers) []*dto.MetricFamily {
 	buf.gauges = grow(buf.gauges, gauges)
 	buf.values = grow(buf.values, counters+gauges)
 	buf.ptrs = grow(buf.ptrs, len(c.families))
+	buf.hist.reusable(max(histograms, 16))
+	buf.hist.reset()
 	var out []*dto.MetricFamily
 	k, nc, ng := 0, 0, 0
 	for i, f := range c.families {
@@ -181,9 +182,8 @@ func (c *checkCollector) gather(buf *gatherBuffers) []*dto.MetricFamily {
 				g.Reset()
 				g.Value = v
 				m.Label, m.Gauge = s.labels, g
-			default:
-				// A client_golang histogram writes its own buckets.
-				_ = e.m.Write(m)
+			case *histogramSeries:
+				s.write(m, &buf.hist)
 			}
 			ptrs[n] = m
 			k++

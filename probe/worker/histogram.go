@@ -194,73 +194,81 @@ func (h *histogramSeries) Desc() *prometheus.Desc { return h.desc }
 
 // Write implements prometheus.Metric: the classic buckets (cumulative,
 // +Inf only when it holds an exemplar, as client_golang writes it) and the
-// native buckets as spans and deltas. Each call allocates its own
-// messages, in a few slabs.
+// native buckets as spans and deltas, in newly allocated messages.
 func (h *histogramSeries) Write(out *dto.Metric) error {
+	h.write(out, &messageSlabs{})
+	return nil
+}
+
+// write writes h into out, with messages taken from slabs.
+func (h *histogramSeries) write(out *dto.Metric, s *messageSlabs) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	n := len(h.upper)
 	if h.exemplars[n] != nil {
 		n++
 	}
-	var (
-		his     = &dto.Histogram{}
-		buckets = make([]dto.Bucket, n)
-		ptrs    = make([]*dto.Bucket, n)
-		cum     = make([]uint64, n)
-		zero    = h.zero
-		count   = h.count
-		sum     = h.sum
-		schema  = h.schema
-		inf     = math.Inf(1)
-	)
+	his := &s.histograms.take(1)[0]
+	his.Reset()
+	buckets, ptrs, cum := s.buckets.take(n), s.bucketPtrs.take(n), s.uint64s.take(n+2)
 	var c uint64
 	for i := range n {
 		c += h.classic[i]
 		cum[i] = c
 		b := &buckets[i]
+		b.Reset()
 		b.CumulativeCount = &cum[i]
 		if i < len(h.upper) {
 			b.UpperBound = &h.upper[i]
 		} else {
-			cum[i] = count
-			b.UpperBound = &inf
+			cum[i] = h.count
+			b.UpperBound = &posInf
 		}
 		b.Exemplar = h.exemplars[i]
 		ptrs[i] = b
 	}
+	count, zero := &cum[n], &cum[n+1]
+	*count, *zero = h.count, h.zero
+	sum := &s.float64s.take(1)[0]
+	*sum = h.sum
+	schema := &s.int32s.take(1)[0]
+	*schema = h.schema
 	his.Bucket = ptrs
-	his.SampleCount, his.SampleSum, his.CreatedTimestamp = &count, &sum, h.created
-	his.Schema, his.ZeroThreshold, his.ZeroCount = &schema, &nativeZeroThreshold, &zero
-	his.NegativeSpan, his.NegativeDelta = h.neg.spans()
-	his.PositiveSpan, his.PositiveDelta = h.pos.spans()
+	his.SampleCount, his.SampleSum, his.CreatedTimestamp = count, sum, h.created
+	his.Schema, his.ZeroThreshold, his.ZeroCount = schema, &nativeZeroThreshold, zero
+	his.NegativeSpan, his.NegativeDelta = h.neg.spans(s)
+	his.PositiveSpan, his.PositiveDelta = h.pos.spans(s)
 	out.Label = h.labels
 	out.Histogram = his
-	return nil
 }
+
+var posInf = math.Inf(1)
 
 // spans encodes the buckets as the exposition format does: spans of
 // consecutive indices, each bucket's count as the delta from the one
 // before. Gaps of one or two buckets are written as empty buckets rather
 // than a new span, as client_golang writes them.
-func (b nativeBuckets) spans() ([]*dto.BucketSpan, []int64) {
+func (b nativeBuckets) spans(s *messageSlabs) ([]*dto.BucketSpan, []int64) {
 	if len(b) == 0 {
 		return nil, nil
 	}
-	n := 1
+	n, m := 1, 1
 	for k := 1; k < len(b); k++ {
-		if b[k].index-b[k-1].index > 3 {
+		gap := b[k].index - b[k-1].index - 1
+		if gap > 2 {
 			n++
+			gap = 0
 		}
+		m += gap + 1
 	}
 	var (
-		spans  = make([]dto.BucketSpan, n)
-		ptrs   = make([]*dto.BucketSpan, n)
-		offs   = make([]int32, n)
-		lens   = make([]uint32, n)
-		deltas = make([]int64, 0, len(b))
+		spans  = s.spans.take(n)
+		ptrs   = s.spanPtrs.take(n)
+		offs   = s.int32s.take(n)
+		lens   = s.uint32s.take(n)
+		deltas = s.int64s.take(m)[:0]
 		prev   int64
-		s      = -1
+		j      = -1
 	)
 	for k, e := range b {
 		gap := 0
@@ -268,21 +276,92 @@ func (b nativeBuckets) spans() ([]*dto.BucketSpan, []int64) {
 			gap = e.index - b[k-1].index - 1
 		}
 		if k == 0 || gap > 2 {
-			s++
-			offs[s] = int32(gap)
+			j++
+			offs[j], lens[j] = int32(gap), 0
 			if k == 0 {
-				offs[s] = int32(e.index)
+				offs[j] = int32(e.index)
 			}
-			spans[s].Offset, spans[s].Length, ptrs[s] = &offs[s], &lens[s], &spans[s]
+			spans[j].Reset()
+			spans[j].Offset, spans[j].Length, ptrs[j] = &offs[j], &lens[j], &spans[j]
 			gap = 0
 		}
 		for range gap {
 			deltas = append(deltas, -prev)
 			prev = 0
 		}
-		lens[s] += uint32(gap + 1)
+		lens[j] += uint32(gap + 1)
 		deltas = append(deltas, int64(e.count)-prev)
 		prev = int64(e.count)
 	}
 	return ptrs, deltas
 }
+
+// messageSlabs hand out the messages and values histograms are written
+// into. Zero, every take allocates (Write); with a chunk size (a
+// gathering's buffers), takes come from chunks reused from one scrape to
+// the next, after reset.
+type messageSlabs struct {
+	histograms slab[dto.Histogram]
+	buckets    slab[dto.Bucket]
+	bucketPtrs slab[*dto.Bucket]
+	spans      slab[dto.BucketSpan]
+	spanPtrs   slab[*dto.BucketSpan]
+	uint64s    slab[uint64]
+	float64s   slab[float64]
+	int32s     slab[int32]
+	uint32s    slab[uint32]
+	int64s     slab[int64]
+}
+
+func (s *messageSlabs) reset() {
+	s.histograms.reset()
+	s.buckets.reset()
+	s.bucketPtrs.reset()
+	s.spans.reset()
+	s.spanPtrs.reset()
+	s.uint64s.reset()
+	s.float64s.reset()
+	s.int32s.reset()
+	s.uint32s.reset()
+	s.int64s.reset()
+}
+
+// reusable sizes the slabs' chunks for n histograms: one chunk of
+// histograms, and chunks of 4n of everything else (a histogram takes 11 to
+// 18 buckets, 2 int32s a span and a delta a native bucket), so that a
+// gathering takes a few chunks of each and leaves at most one part-used.
+func (s *messageSlabs) reusable(n int) {
+	s.histograms.chunk = n
+	s.buckets.chunk, s.bucketPtrs.chunk, s.spans.chunk, s.spanPtrs.chunk = 4*n, 4*n, 4*n, 4*n
+	s.uint64s.chunk, s.float64s.chunk, s.int32s.chunk, s.uint32s.chunk, s.int64s.chunk = 4*n, 4*n, 4*n, 4*n, 4*n
+}
+
+// slab hands out slices of T from chunks that stay where they are: what was
+// taken keeps its address until reset, and after reset the chunks are taken
+// again. A zero chunk size allocates every take on its own.
+type slab[T any] struct {
+	chunk  int
+	chunks [][]T
+	cur    int // chunk being taken from
+	used   int // elements taken from it
+}
+
+// take returns n elements, as they were left (callers set them).
+func (s *slab[T]) take(n int) []T {
+	if s.chunk == 0 || n > s.chunk {
+		return make([]T, n)
+	}
+	for s.cur < len(s.chunks) && s.used+n > len(s.chunks[s.cur]) {
+		s.cur++
+		s.used = 0
+	}
+	if s.cur == len(s.chunks) {
+		s.chunks = append(s.chunks, make([]T, s.chunk))
+		s.used = 0
+	}
+	out := s.chunks[s.cur][s.used : s.used+n : s.used+n]
+	s.used += n
+	return out
+}
+
+func (s *slab[T]) reset() { s.cur, s.used = 0, 0 }

@@ -19,6 +19,9 @@
 #   BENCH_SCRAPE_WORKER  1 (default): Prometheus scrapes the worker's /metrics
 #                      every interval, as in production, and that cost is in
 #                      the worker's CPU; 0: only the script's two scrapes
+#   BENCH_SCRAPE_FORMAT  protobuf (default: deploy/prometheus's configs ask
+#                      for it first, with native histograms) or text
+#                      (OpenMetrics, what Prometheus asks for by default)
 #   BENCH_KEEP=1       keep the work directory (configs, logs, scrapes)
 #   BENCH_PPROF=DIR    run the worker with LLMPROBE_PPROF=true, take a CPU
 #                      profile over the window (at most 50 s of it) and a heap
@@ -36,6 +39,7 @@ BENCH_CONCURRENCY=${BENCH_CONCURRENCY:-64}
 BENCH_LOG_LEVEL=${BENCH_LOG_LEVEL:-info}
 BENCH_KEEP=${BENCH_KEEP:-0}
 BENCH_SCRAPE_WORKER=${BENCH_SCRAPE_WORKER:-1}
+BENCH_SCRAPE_FORMAT=${BENCH_SCRAPE_FORMAT:-protobuf}
 BENCH_PPROF=${BENCH_PPROF:-}
 KEY=demo-key
 MODEL=gpt-4o-mini
@@ -48,6 +52,7 @@ for v in BENCH_SECONDS BENCH_INTERVAL BENCH_WARMUP BENCH_CHECKS BENCH_TIMEOUT BE
 done
 ((BENCH_SECONDS >= 10)) || die "BENCH_SECONDS must be at least 10"
 [[ $BENCH_SCRAPE_WORKER == [01] ]] || die "BENCH_SCRAPE_WORKER must be 0 or 1"
+[[ $BENCH_SCRAPE_FORMAT == protobuf || $BENCH_SCRAPE_FORMAT == text ]] || die "BENCH_SCRAPE_FORMAT must be protobuf or text"
 ((BENCH_INTERVAL >= 1)) || die "BENCH_INTERVAL must be at least 1"
 ((BENCH_CHECKS >= 1 && BENCH_CHECKS <= 9999)) || die "BENCH_CHECKS must be in 1..9999"
 ((BENCH_TIMEOUT >= 1 && BENCH_TIMEOUT <= BENCH_INTERVAL)) || die "BENCH_TIMEOUT must be in 1..BENCH_INTERVAL"
@@ -313,7 +318,11 @@ env -i "${CLEAN_ENV[@]}" prometheus-blackbox-exporter --config.file="$WORK/black
 PIDS+=($!)
 PID_BB=$!
 mkdir -p "$WORK/tsdb"
-env -i "${CLEAN_ENV[@]}" prometheus --config.file="$WORK/prometheus.yml" --storage.tsdb.path="$WORK/tsdb" \
+# Prometheus 2.42 asks for protobuf (and reads native histograms) only
+# with this feature on; it then asks every target for protobuf.
+PROM_FEATURES=()
+[[ $BENCH_SCRAPE_FORMAT == protobuf ]] && PROM_FEATURES=(--enable-feature=native-histograms)
+env -i "${CLEAN_ENV[@]}" prometheus "${PROM_FEATURES[@]}" --config.file="$WORK/prometheus.yml" --storage.tsdb.path="$WORK/tsdb" \
 	--web.listen-address="127.0.0.1:$P_PROM" --log.level=warn >"$WORK/prometheus.log" 2>&1 &
 PIDS+=($!)
 PID_PROM=$!
@@ -459,6 +468,9 @@ B_P99DUR=$(promq "quantile(0.99, probe_duration_seconds)" "$T1")
 W_GMAX=$(promq "max_over_time(go_goroutines{job=\"llmprobe\"}[${WIN}s])" "$T1")
 B_GMAX=$(promq "max_over_time(go_goroutines{job=\"blackbox_exporter\"}[${WIN}s])" "$T1")
 W_SCRAPE=$(promq "avg_over_time(scrape_duration_seconds{job=\"llmprobe\"}[${WIN}s])" "$T1")
+# Series of the worker's duration histogram stored as native histograms:
+# more than 0 only when Prometheus scraped protobuf.
+W_NATIVE=$(promq "count(llmprobe_probe_duration_seconds{job=\"llmprobe\"})" "$T1")
 F_CPU=$(calc "%.3f" "($F_T1 - $F_T0) / $CLK_TCK")
 P_CPU=$(calc "%.3f" "($P_T1 - $P_T0) / $CLK_TCK")
 
@@ -478,7 +490,7 @@ gmax() { awk -v a="${1/NaN/0}" -v b="$2" -v c="$3" 'BEGIN { m = a + 0; if (b + 0
 echo
 echo "llmprobe bench/worker.sh: $BENCH_CHECKS checks at ${BENCH_INTERVAL}s, window ${WALL}s after ${BENCH_WARMUP}s warm-up"
 echo "machine: $(nproc) cores, load average $(cut -d" " -f1-3 /proc/loadavg), $(go version | awk '{print $3, $4}'), $(prometheus-blackbox-exporter --version 2>&1 | awk 'NR == 1 {print "blackbox_exporter", $3}')"
-echo "Prometheus scrapes the worker's /metrics: $([[ $BENCH_SCRAPE_WORKER == 1 ]] && echo "yes, every ${BENCH_INTERVAL}s" || echo no)"
+echo "Prometheus scrapes the worker's /metrics: $([[ $BENCH_SCRAPE_WORKER == 1 ]] && echo "yes, every ${BENCH_INTERVAL}s, as $BENCH_SCRAPE_FORMAT" || echo no)"
 echo "request mix (both): $KEYED x GET /models with key, $UNKEYED x GET /models without key, $KEYED x POST /chat/completions, $KEYED x POST /chat/completions stream"
 echo
 {
@@ -499,7 +511,7 @@ echo
 echo
 echo "worker detail: process_cpu_seconds_total delta ${W_CPU_METRIC}s; skipped probes $W_SKIP; lateness observations $W_LCOUNT;" \
 	"OS threads $W_THREADS; RSS sampled $SAMPLES times; /metrics $(calc "%.1f" "$W_METRICS_BYTES / 1048576") MiB, $W_SERIES samples," \
-	"Prometheus scrape $(ms "$W_SCRAPE") ms avg; log: $W_LOGLINES lines, WARN $W_WARN, ERROR $W_ERR"
+	"Prometheus scrape $(ms "$W_SCRAPE") ms avg, native duration histograms stored $W_NATIVE; log: $W_LOGLINES lines, WARN $W_WARN, ERROR $W_ERR"
 mibm() { calc "%.1f" "$(msum "$w1" "$1") / 1048576"; }
 echo "worker memory at the end (MiB): heap in use $(mibm go_memstats_heap_inuse_bytes), heap idle $(mibm go_memstats_heap_idle_bytes)" \
 	"(released to the OS $(mibm go_memstats_heap_released_bytes)), next GC at $(mibm go_memstats_next_gc_bytes)," \

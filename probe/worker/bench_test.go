@@ -98,8 +98,8 @@ func (d *discard) WriteHeader(int)             {}
 // checks of bench/worker.sh after every check has probed 16 times with
 // different durations: what a 15 s scrape costs the worker. text is what
 // Prometheus asks for by default (OpenMetrics, for exemplars), protobuf what
-// it asks for with native histograms on, gzip the text page compressed as
-// Prometheus accepts it. page-bytes is the page as written (compressed
+// it asks for with native histograms on (deploy/prometheus's configs), gzip
+// the page compressed as Prometheus accepts it. page-bytes is the page as written (compressed
 // for gzip).
 func BenchmarkScrape(b *testing.B) {
 	reg := worker.NewRegistry()
@@ -120,6 +120,7 @@ func BenchmarkScrape(b *testing.B) {
 		{"text", "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1", ""},
 		{"protobuf", "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited", ""},
 		{"text-gzip", "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5", "gzip"},
+		{"protobuf-gzip", "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited", "gzip"},
 	} {
 		b.Run(format.name, func(b *testing.B) {
 			req := httptest.NewRequest(http.MethodGet, "/metrics", nil)

@@ -102,7 +102,8 @@ func (r *Registry) gather(buf *gatherBuffers) ([]*dto.MetricFamily, *gatherBuffe
 }
 
 // gatherBuffers are the messages one gathering of the per-check series
-// writes into; reused, they make a scrape's garbage the histograms' alone.
+// writes into, histograms included; reused, they leave a scrape's garbage
+// to the encoders.
 type gatherBuffers struct {
 	families []dto.MetricFamily
 	metrics  []dto.Metric

@@ -102,8 +102,8 @@ func (r *Registry) gather(buf *gatherBuffers) ([]*dto.MetricFamily, *gatherBuffe
 }
 
 // gatherBuffers are the messages one gathering of the per-check series
-// writes into, histograms included; reused, they leave a scrape's garbage
-// to the encoders.
+// writes into; reused, they leave a scrape's garbage to the histograms
+// (histogramSeries.Write says why those are not reused) and the encoders.
 type gatherBuffers struct {
 	families []dto.MetricFamily
 	metrics  []dto.Metric
@@ -111,13 +111,16 @@ type gatherBuffers struct {
 	gauges   []dto.Gauge
 	values   []float64
 	ptrs     [][]*dto.Metric
-	hist     messageSlabs // the histograms'
 }
 
-// release makes the buffers ready for the next gathering: the histograms'
-// messages are taken again from the start.
+// release drops what the histograms wrote, so that it is not kept alive
+// until the next scrape.
 func (b *gatherBuffers) release() {
-	b.hist.reset()
+	for i := range b.metrics {
+		if b.metrics[i].Histogram != nil {
+			b.metrics[i].Reset()
+		}
+	}
 }
 
 // grow returns s with length n, reusing its array when it is big enough.
@@ -133,7 +136,7 @@ func grow[T any](s []T, n int) []T {
 // non-empty families in name order, each's metrics in Gather's order.
 func (c *checkCollector) gather(buf *gatherBuffers) []*dto.MetricFamily {
 	snap := c.snapshot()
-	total, counters, gauges, histograms := 0, 0, 0, 0
+	total, counters, gauges := 0, 0, 0
 	for i, s := range snap {
 		total += len(s)
 		switch *c.families[i].kind {
@@ -141,8 +144,6 @@ func (c *checkCollector) gather(buf *gatherBuffers) []*dto.MetricFamily {
 			counters += len(s)
 		case dto.MetricType_GAUGE:
 			gauges += len(s)
-		case dto.MetricType_HISTOGRAM:
-			histograms += len(s)
 		}
 	}
 	buf.families = grow(buf.families, len(c.families))
@@ -151,8 +152,6 @@ func (c *checkCollector) gather(buf *gatherBuffers) []*dto.MetricFamily {
 	buf.gauges = grow(buf.gauges, gauges)
 	buf.values = grow(buf.values, counters+gauges)
 	buf.ptrs = grow(buf.ptrs, len(c.families))
-	buf.hist.reusable(max(histograms, 16))
-	buf.hist.reset()
 	var out []*dto.MetricFamily
 	k, nc, ng := 0, 0, 0
 	for i, f := range c.families {
@@ -184,7 +183,7 @@ func (c *checkCollector) gather(buf *gatherBuffers) []*dto.MetricFamily {
 				g.Value = v
 				m.Label, m.Gauge = s.labels, g
 			case *histogramSeries:
-				s.write(m, &buf.hist)
+				_ = s.Write(m)
 			}
 			ptrs[n] = m
 			k++

@@ -160,7 +160,8 @@ func (h *histogramSeries) observe(v float64, exemplar []*dto.LabelPair) {
 	}
 	var ex *dto.Exemplar
 	if exemplar != nil {
-		ex = &dto.Exemplar{Label: exemplar, Value: &v, Timestamp: timestamppb.Now()}
+		value := v // its own variable: &v would move v to the heap on every call
+		ex = &dto.Exemplar{Label: exemplar, Value: &value, Timestamp: timestamppb.Now()}
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -470,7 +470,7 @@ B_GMAX=$(promq "max_over_time(go_goroutines{job=\"blackbox_exporter\"}[${WIN}s])
 W_SCRAPE=$(promq "avg_over_time(scrape_duration_seconds{job=\"llmprobe\"}[${WIN}s])" "$T1")
 # Series of the worker's duration histogram stored as native histograms:
 # more than 0 only when Prometheus scraped protobuf.
-W_NATIVE=$(promq "count(llmprobe_probe_duration_seconds{job=\"llmprobe\"})" "$T1")
+W_NATIVE=$(promq "count(llmprobe_probe_duration_seconds{job=\"llmprobe\"}) or vector(0)" "$T1")
 F_CPU=$(calc "%.3f" "($F_T1 - $F_T0) / $CLK_TCK")
 P_CPU=$(calc "%.3f" "($P_T1 - $P_T0) / $CLK_TCK")
 

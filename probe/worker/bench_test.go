@@ -83,6 +83,17 @@ func benchResult(c probe.Check, i int) probe.Result {
 	return r
 }
 
+// initMetrics is a worker's registry and metrics with checks' series
+// created, as before their first probe.
+func initMetrics(checks []probe.Check) (*worker.Registry, *worker.Metrics) {
+	reg := worker.NewRegistry()
+	m := worker.NewMetrics(reg)
+	for _, c := range checks {
+		m.InitCheck(c)
+	}
+	return reg, m
+}
+
 // discard is a ResponseWriter that keeps nothing and counts the bytes, as a
 // socket would take them: the page is never held whole in memory.
 type discard struct {
@@ -99,15 +110,11 @@ func (d *discard) WriteHeader(int)             {}
 // different durations: what a 15 s scrape costs the worker. text is what
 // Prometheus asks for by default (OpenMetrics, for exemplars), protobuf what
 // it asks for with native histograms on (deploy/prometheus's configs), gzip
-// the page compressed as Prometheus accepts it. page-bytes is the page as written (compressed
-// for gzip).
+// the page compressed as Prometheus accepts it. page-bytes is the page as
+// written (compressed for gzip).
 func BenchmarkScrape(b *testing.B) {
-	reg := worker.NewRegistry()
-	m := worker.NewMetrics(reg)
 	checks := benchChecks()
-	for _, c := range checks {
-		m.InitCheck(c)
-	}
+	reg, m := initMetrics(checks)
 	// 16 rounds of durations from 1 to 200 ms: each histogram has some
 	// spread of native buckets, as after minutes of loopback probes.
 	for round := 0; round < 16; round++ {
@@ -161,12 +168,8 @@ func BenchmarkWorkerHeap(b *testing.B) {
 		runtime.GC()
 		var m0, m1 runtime.MemStats
 		runtime.ReadMemStats(&m0)
-		reg := worker.NewRegistry()
-		m := worker.NewMetrics(reg)
 		checks := benchChecks()
-		for _, c := range checks {
-			m.InitCheck(c)
-		}
+		reg, m := initMetrics(checks)
 		pol := &worker.Politeness{Interval: 15 * time.Second}
 		w := &worker.Fanout{Metrics: m, Status: worker.NewStatusStore("bench", checks, 60, nil, pol), Politeness: pol,
 			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}

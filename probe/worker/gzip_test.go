@@ -15,11 +15,9 @@ import (
 // a client that accepts gzip (as Prometheus does), plain otherwise, and the
 // gzipped page is the plain one.
 func TestMetricsAreGzippedWhenTheScraperAcceptsGzip(t *testing.T) {
-	reg := worker.NewRegistry()
-	m := worker.NewMetrics(reg)
 	checks := benchChecks()[:30]
+	reg, m := initMetrics(checks)
 	for i, c := range checks {
-		m.InitCheck(c)
 		m.Observe(benchResult(c, i))
 	}
 	h := worker.MetricsHandler(reg)

@@ -2,6 +2,8 @@ package worker
 
 import (
 	"context"
+	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -284,5 +286,46 @@ func TestPolitenessBackoffGrowsHonoursRetryAfterAndIsCapped(t *testing.T) {
 	pol.Jitter = func() float64 { return 0 }
 	if got := pol.backoffFor(1, 0); got != 10*time.Second {
 		t.Errorf("full jitter down: %v, want half of 20 s", got)
+	}
+}
+
+// A check waiting for its slot is a timer, not a goroutine: 1,000 checks on
+// the wall clock run on the pool's goroutines alone, and none is left once
+// Run has returned.
+func TestSchedulerParksChecksInTimersNotGoroutines(t *testing.T) {
+	var names []string
+	for i := range 1000 {
+		names = append(names, fmt.Sprintf("p%d", i))
+	}
+	base := runtime.NumGoroutine()
+	rec := newRecorder(probe.RealClock{})
+	s := &Scheduler{Checks: testChecks(names...), Interval: time.Hour, Concurrency: 4, Probe: okResult, Recorder: rec, Offset: constOffset(30 * time.Minute)}
+	stop := startScheduler(t, s)
+	// Run (startScheduler's goroutine) and its four pool goroutines:
+	// base+5. A goroutine per check would be base+1005.
+	deadline := time.Now().Add(time.Minute)
+	for runtime.NumGoroutine() < base+5 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines, want the pool's 4 and Run's", runtime.NumGoroutine()-base)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	for range 20 {
+		if n := runtime.NumGoroutine() - base; n > 8 {
+			t.Fatalf("%d goroutines for 1,000 waiting checks and a pool of 4, want at most 8", n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	stop()
+	for runtime.NumGoroutine() > base {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines left after Run returned", runtime.NumGoroutine()-base)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if n := len(rec.results); n != 0 {
+		t.Fatalf("%d checks probed before their slot", n)
 	}
 }

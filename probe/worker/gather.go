@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"sync"
@@ -17,110 +18,102 @@ import (
 // 1,000 checks that was half of a scrape's CPU and most of its garbage.
 // The per-check series are unique and valid by construction (one slot per
 // label set, values from validated settings and fixed lists), so Registry
-// skips those checks for them, writes them into messages reused from one
-// scrape to the next, and merges them with the registry's families.
+// skips those checks for them and merges them with the registry's
+// families in name order.
 //
-// Register other collectors on the embedded Registry as usual; Gather
-// returns the whole, and TransactionalGatherer is what /metrics serves.
+// /metrics (MetricsHandler) never holds all of them as messages at once:
+// it writes the per-check families one at a time into messages it reuses
+// for the next (Registry.each). Gather returns the whole in fresh
+// messages, for anything else that gathers.
+//
+// Register other collectors on the embedded Registry as usual.
 type Registry struct {
 	*prometheus.Registry
 
 	mu     sync.Mutex
-	checks *checkCollector  // set by NewMetrics
-	free   []*gatherBuffers // reused between scrapes, at most one per scrape in flight
+	checks *checkCollector // set by NewMetrics
 }
 
 // NewRegistry returns an empty worker registry.
 func NewRegistry() *Registry { return &Registry{Registry: prometheus.NewRegistry()} }
 
-var _ prometheus.TransactionalGatherer = transactional{}
-
-// Gather returns every family, the per-check ones in newly allocated
-// messages: it is safe to keep the result.
+// Gather returns every family in newly allocated messages: it is safe to
+// keep the result. As prometheus.Gatherer's, it returns what it could
+// gather beside an error.
 func (r *Registry) Gather() ([]*dto.MetricFamily, error) {
-	mfs, _, err := r.gather(&gatherBuffers{})
-	return mfs, err
-}
-
-// TransactionalGatherer gathers into reused messages; the caller must call
-// done once it no longer reads the result (promhttp does).
-func (r *Registry) TransactionalGatherer() prometheus.TransactionalGatherer {
-	return transactional{r}
-}
-
-type transactional struct{ r *Registry }
-
-func (t transactional) Gather() ([]*dto.MetricFamily, func(), error) {
-	if t.r == nil {
-		return nil, func() {}, nil
-	}
-	t.r.mu.Lock()
-	var buf *gatherBuffers
-	if n := len(t.r.free); n > 0 {
-		buf, t.r.free = t.r.free[n-1], t.r.free[:n-1]
-	} else {
-		buf = &gatherBuffers{}
-	}
-	t.r.mu.Unlock()
-	mfs, buf, err := t.r.gather(buf)
-	return mfs, func() {
-		buf.release()
-		t.r.mu.Lock()
-		t.r.free = append(t.r.free, buf)
-		t.r.mu.Unlock()
-	}, err
-}
-
-func (r *Registry) gather(buf *gatherBuffers) ([]*dto.MetricFamily, *gatherBuffers, error) {
 	mfs, err := r.Registry.Gather()
+	var out []*dto.MetricFamily
+	if merr := r.each(mfs, nil, func(mf *dto.MetricFamily) bool {
+		out = append(out, mf)
+		return true
+	}); err == nil {
+		err = merr
+	}
+	return out, err
+}
+
+// each calls f with the registry's gathered families (mfs) and the
+// per-check ones, in name order, until f returns false. With a
+// FamilyBuffer, each per-check family is written into its messages, which
+// the next per-check family overwrites: f must be done with a family when
+// it returns. With nil, every family is in messages of its own.
+func (r *Registry) each(mfs []*dto.MetricFamily, buf *FamilyBuffer, f func(*dto.MetricFamily) bool) error {
 	r.mu.Lock()
 	checks := r.checks
 	r.mu.Unlock()
 	if checks == nil {
-		return mfs, buf, err
+		for _, mf := range mfs {
+			if !f(mf) {
+				break
+			}
+		}
+		return nil
 	}
-	own := checks.gather(buf)
-	out := make([]*dto.MetricFamily, 0, len(mfs)+len(own))
+	snap := checks.snapshot()
+	own := checks.byName
+	var err error
 	i, j := 0, 0
 	for i < len(mfs) || j < len(own) {
+		if j < len(own) && len(snap[own[j]]) == 0 {
+			j++ // no series yet: no family
+			continue
+		}
+		var mf *dto.MetricFamily
 		switch {
-		case j == len(own) || i < len(mfs) && mfs[i].GetName() < own[j].GetName():
-			out = append(out, mfs[i])
+		case j == len(own) || i < len(mfs) && mfs[i].GetName() < checks.families[own[j]].name:
+			mf = mfs[i]
 			i++
-		case i == len(mfs) || own[j].GetName() < mfs[i].GetName():
-			out = append(out, own[j])
+		case i == len(mfs) || checks.families[own[j]].name < mfs[i].GetName():
+			b := buf
+			if b == nil {
+				b = &FamilyBuffer{}
+			}
+			mf = checks.families[own[j]].write(snap[own[j]], b)
 			j++
 		default:
 			// Registered elsewhere under a per-check family's name: a bug,
 			// reported as client_golang reports a collision.
-			err = fmt.Errorf("metric family %s registered twice: in the registry and as per-check series", own[j].GetName())
-			out = append(out, mfs[i])
+			err = fmt.Errorf("metric family %s registered twice: in the registry and as per-check series", mfs[i].GetName())
+			mf = mfs[i]
 			i, j = i+1, j+1
 		}
+		if !f(mf) {
+			break
+		}
 	}
-	return out, buf, err
+	return err
 }
 
-// gatherBuffers are the messages one gathering of the per-check series
-// writes into; reused, they leave a scrape's garbage to the histograms
-// (histogramSeries.Write says why those are not reused) and the encoders.
-type gatherBuffers struct {
-	families []dto.MetricFamily
+// FamilyBuffer holds the messages of one per-check family while it is
+// encoded; reused, a scrape allocates only what the histograms write
+// (histogramSeries.Write) and the encoders.
+type FamilyBuffer struct {
+	family   dto.MetricFamily
 	metrics  []dto.Metric
 	counters []dto.Counter
 	gauges   []dto.Gauge
 	values   []float64
-	ptrs     [][]*dto.Metric
-}
-
-// release drops what the histograms wrote, so that it is not kept alive
-// until the next scrape.
-func (b *gatherBuffers) release() {
-	for i := range b.metrics {
-		if b.metrics[i].Histogram != nil {
-			b.metrics[i].Reset()
-		}
-	}
+	ptrs     []*dto.Metric
 }
 
 // grow returns s with length n, reusing its array when it is big enough.
@@ -132,74 +125,55 @@ func grow[T any](s []T, n int) []T {
 	return make([]T, n, n+n/8)
 }
 
-// gather writes every created per-check series into buf and returns the
-// non-empty families in name order, each's metrics in Gather's order.
-func (c *checkCollector) gather(buf *gatherBuffers) []*dto.MetricFamily {
-	snap := c.snapshot()
-	total, counters, gauges := 0, 0, 0
-	for i, s := range snap {
-		total += len(s)
-		switch *c.families[i].kind {
-		case dto.MetricType_COUNTER:
-			counters += len(s)
-		case dto.MetricType_GAUGE:
-			gauges += len(s)
-		}
+// write writes the family's series (entries, in Gather's order) into buf
+// and returns its message, valid until buf is written again.
+func (f *seriesFamily) write(entries []seriesEntry, buf *FamilyBuffer) *dto.MetricFamily {
+	n := len(entries)
+	buf.metrics = grow(buf.metrics, n)
+	buf.ptrs = grow(buf.ptrs, n)
+	switch *f.kind {
+	case dto.MetricType_COUNTER:
+		buf.counters = grow(buf.counters, n)
+		buf.values = grow(buf.values, n)
+	case dto.MetricType_GAUGE:
+		buf.gauges = grow(buf.gauges, n)
+		buf.values = grow(buf.values, n)
 	}
-	buf.families = grow(buf.families, len(c.families))
-	buf.metrics = grow(buf.metrics, total)
-	buf.counters = grow(buf.counters, counters)
-	buf.gauges = grow(buf.gauges, gauges)
-	buf.values = grow(buf.values, counters+gauges)
-	buf.ptrs = grow(buf.ptrs, len(c.families))
-	var out []*dto.MetricFamily
-	k, nc, ng := 0, 0, 0
-	for i, f := range c.families {
-		if len(snap[i]) == 0 {
-			continue
+	for k, e := range entries {
+		m := &buf.metrics[k]
+		m.Reset()
+		switch s := e.m.(type) {
+		case *counterSeries:
+			v := &buf.values[k]
+			*v = s.value()
+			c := &buf.counters[k]
+			c.Reset()
+			c.Value, c.CreatedTimestamp = v, s.created
+			m.Label, m.Counter = s.labels, c
+		case *gaugeSeries:
+			v := &buf.values[k]
+			*v = s.value()
+			g := &buf.gauges[k]
+			g.Reset()
+			g.Value = v
+			m.Label, m.Gauge = s.labels, g
+		case *histogramSeries:
+			_ = s.Write(m)
 		}
-		mf := &buf.families[i]
-		mf.Reset()
-		mf.Name, mf.Help, mf.Type = &f.name, &f.help, f.kind
-		ptrs := grow(buf.ptrs[i], len(snap[i]))
-		for n, e := range snap[i] {
-			m := &buf.metrics[k]
-			m.Reset()
-			switch s := e.m.(type) {
-			case *counterSeries:
-				v := &buf.values[nc+ng]
-				*v = s.value()
-				cnt := &buf.counters[nc]
-				nc++
-				cnt.Reset()
-				cnt.Value, cnt.CreatedTimestamp = v, s.created
-				m.Label, m.Counter = s.labels, cnt
-			case *gaugeSeries:
-				v := &buf.values[nc+ng]
-				*v = s.value()
-				g := &buf.gauges[ng]
-				ng++
-				g.Reset()
-				g.Value = v
-				m.Label, m.Gauge = s.labels, g
-			case *histogramSeries:
-				_ = s.Write(m)
-			}
-			ptrs[n] = m
-			k++
-		}
-		buf.ptrs[i] = ptrs
-		mf.Metric = ptrs
-		out = append(out, mf)
+		buf.ptrs[k] = m
 	}
-	slices.SortFunc(out, func(a, b *dto.MetricFamily) int {
-		switch {
-		case a.GetName() < b.GetName():
-			return -1
-		case a.GetName() > b.GetName():
-			return 1
-		}
-		return 0
-	})
-	return out
+	mf := &buf.family
+	mf.Reset()
+	mf.Name, mf.Help, mf.Type, mf.Metric = &f.name, &f.help, f.kind, buf.ptrs
+	return mf
+}
+
+// sortByName returns the indexes of families in name order.
+func sortByName(families []*seriesFamily) []int {
+	idx := make([]int, len(families))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(families[a].name, families[b].name) })
+	return idx
 }

@@ -3,10 +3,15 @@ package worker_test
 import (
 	"bytes"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 
@@ -62,24 +67,61 @@ func TestWorkerRegistryGathersWhatClientGolangGathers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Twice through the reused buffers, and once into fresh messages.
-	tg := own.TransactionalGatherer()
-	for i := 0; i < 2; i++ {
-		got, done, err := tg.Gather()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if g, w := text(got), text(want); g != w {
-			t.Fatalf("gather %d differs from client_golang's:\n%s", i, firstDiff(g, w))
-		}
-		done()
-	}
 	got, err := own.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if g, w := text(got), text(want); g != w {
 		t.Fatalf("Gather differs from client_golang's:\n%s", firstDiff(g, w))
+	}
+}
+
+// /metrics writes the per-check families one at a time into reused
+// messages; what it serves must be what promhttp serves from the same
+// registry's Gather, byte for byte, in every format a scraper may ask for,
+// and on every scrape, not only the first.
+func TestMetricsHandlerServesWhatPromhttpServes(t *testing.T) {
+	checks := benchChecks()[:40]
+	reg, m := initMetrics(checks)
+	for i, c := range checks {
+		m.Observe(benchResult(c, i))
+	}
+	ours := worker.MetricsHandler(reg)
+	ref := promhttp.HandlerFor(reg, promhttp.HandlerOpts{EnableOpenMetrics: true, Registry: reg})
+	serve := func(h http.Handler, target, accept string) (string, string) {
+		req := httptest.NewRequest(http.MethodGet, target, nil)
+		if accept != "" {
+			req.Header.Set("Accept", accept)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("%s (Accept %q): status %d: %s", target, accept, rec.Code, rec.Body)
+		}
+		return rec.Header().Get("Content-Type"), rec.Body.String()
+	}
+	for _, tc := range []struct{ target, accept string }{
+		{"/metrics", ""},
+		{"/metrics", "text/plain;version=0.0.4"},
+		{"/metrics", "application/openmetrics-text;version=1.0.0"},
+		{"/metrics", "application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"},
+		{"/metrics", "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.6,application/openmetrics-text;version=1.0.0;q=0.5"},
+		{"/metrics", "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8"},
+		{"/metrics?name[]=llmprobe_probes_total&name[]=llmprobe_phase_duration_seconds", ""},
+	} {
+		wantType, want := serve(ref, tc.target, tc.accept)
+		for i := range 2 {
+			gotType, got := serve(ours, tc.target, tc.accept)
+			if gotType != wantType {
+				t.Errorf("%s (Accept %q): Content-Type %q, promhttp's %q", tc.target, tc.accept, gotType, wantType)
+			}
+			if got != want {
+				t.Fatalf("%s (Accept %q), scrape %d: %d bytes differ from promhttp's %d:\n%s", tc.target, tc.accept, i+1, len(got), len(want), firstDiff(got, want))
+			}
+		}
+		if len(want) < 10_000 && tc.target == "/metrics" {
+			t.Fatalf("Accept %q: a %d-byte page for 40 checks", tc.accept, len(want))
+		}
 	}
 }
 
@@ -91,4 +133,50 @@ func firstDiff(got, want string) string {
 		}
 	}
 	return "one is a prefix of the other"
+}
+
+// blockingWriter is a scraper that stops reading: its first Write signals
+// and then waits for release.
+type blockingWriter struct {
+	*httptest.ResponseRecorder
+	writing chan<- struct{}
+	release <-chan struct{}
+	once    sync.Once
+}
+
+func (b *blockingWriter) Write(p []byte) (int, error) {
+	b.once.Do(func() {
+		b.writing <- struct{}{}
+		<-b.release
+	})
+	return b.ResponseRecorder.Write(p)
+}
+
+// Two scrapes are served at once; a third, while both are being written,
+// is refused with 503 at once, and served once one of them is done.
+func TestMetricsHandlerServesTwoScrapesAtOnce(t *testing.T) {
+	reg, _ := initMetrics(benchChecks()[:10])
+	h := worker.MetricsHandler(reg)
+	writing, release := make(chan struct{}), make(chan struct{})
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() {
+			w := &blockingWriter{ResponseRecorder: httptest.NewRecorder(), writing: writing, release: release}
+			h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+		})
+	}
+	<-writing
+	<-writing
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "Limit of concurrent requests reached (2)") {
+		t.Fatalf("a third scrape while two are written: %d %q, want 503 and the limit", rec.Code, rec.Body)
+	}
+	close(release)
+	wg.Wait()
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), probe.MetricProbesTotal) {
+		t.Fatalf("a scrape after the two: %d, want 200 and the page", rec.Code)
+	}
 }

@@ -107,6 +107,7 @@ var rateLimitKinds = []string{"requests", "tokens"}
 // checkCollector is the prometheus.Collector of every per-check series.
 type checkCollector struct {
 	families []*seriesFamily
+	byName   []int // indexes of families in name order
 	probes, unmeasured, skipped, tokens, rateLimit,
 	success, lastRun, backoff, duration, phase, edge *seriesFamily
 
@@ -140,6 +141,7 @@ func newCheckCollector() *checkCollector {
 	c.duration = histogram(probe.MetricProbeDuration, "Duration of whole probes in seconds.", probe.DurationBuckets, probe.LabelOutcome)
 	c.phase = histogram(probe.MetricPhaseDuration, "Duration of probe phases (dns, connect, tls, ttfb, ttft, transfer) in seconds.", probe.PhaseBuckets, probe.LabelPhase)
 	c.edge = histogram(probe.MetricEdgeOverhead, "Time to first byte minus the origin's own reported processing time, in seconds.", probe.PhaseBuckets)
+	c.byName = sortByName(c.families)
 	return c
 }
 

@@ -22,6 +22,9 @@
 #   BENCH_SCRAPE_FORMAT  protobuf (default: deploy/prometheus's configs ask
 #                      for it first, with native histograms) or text
 #                      (OpenMetrics, what Prometheus asks for by default)
+#   BENCH_WORKER_ENV   extra NAME=value words for the worker's environment,
+#                      e.g. "GOGC=200 GOMAXPROCS=1", to measure a runtime
+#                      setting (the worker otherwise runs with none)
 #   BENCH_KEEP=1       keep the work directory (configs, logs, scrapes)
 #   BENCH_PPROF=DIR    run the worker with LLMPROBE_PPROF=true, take a CPU
 #                      profile over the window (at most 50 s of it) and a heap
@@ -41,6 +44,7 @@ BENCH_KEEP=${BENCH_KEEP:-0}
 BENCH_SCRAPE_WORKER=${BENCH_SCRAPE_WORKER:-1}
 BENCH_SCRAPE_FORMAT=${BENCH_SCRAPE_FORMAT:-protobuf}
 BENCH_PPROF=${BENCH_PPROF:-}
+BENCH_WORKER_ENV=${BENCH_WORKER_ENV:-}
 KEY=demo-key
 MODEL=gpt-4o-mini
 
@@ -190,6 +194,10 @@ WENV=("${CLEAN_ENV[@]}"
 	LLMPROBE_DAILY_TOKEN_BUDGET=0
 	LLMPROBE_LOG_LEVEL="$BENCH_LOG_LEVEL")
 [[ -n $BENCH_PPROF ]] && WENV+=(LLMPROBE_PPROF=true)
+for kv in $BENCH_WORKER_ENV; do
+	[[ $kv == [A-Z]*=* ]] || die "BENCH_WORKER_ENV: '$kv' is not NAME=value"
+	WENV+=("$kv")
+done
 ids=()
 for ((i = 0; i < NIDS; i++)); do
 	id=$(printf 'b%04d' "$i")
@@ -490,6 +498,7 @@ gmax() { awk -v a="${1/NaN/0}" -v b="$2" -v c="$3" 'BEGIN { m = a + 0; if (b + 0
 echo
 echo "llmprobe bench/worker.sh: $BENCH_CHECKS checks at ${BENCH_INTERVAL}s, window ${WALL}s after ${BENCH_WARMUP}s warm-up"
 echo "machine: $(nproc) cores, load average $(cut -d" " -f1-3 /proc/loadavg), $(go version | awk '{print $3, $4}'), $(prometheus-blackbox-exporter --version 2>&1 | awk 'NR == 1 {print "blackbox_exporter", $3}')"
+[[ -n $BENCH_WORKER_ENV ]] && echo "worker environment: $BENCH_WORKER_ENV"
 echo "Prometheus scrapes the worker's /metrics: $([[ $BENCH_SCRAPE_WORKER == 1 ]] && echo "yes, every ${BENCH_INTERVAL}s, as $BENCH_SCRAPE_FORMAT" || echo no)"
 echo "request mix (both): $KEYED x GET /models with key, $UNKEYED x GET /models without key, $KEYED x POST /chat/completions, $KEYED x POST /chat/completions stream"
 echo

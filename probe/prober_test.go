@@ -113,6 +113,52 @@ func TestProbeOpensAFreshConnectionEachTime(t *testing.T) {
 	}
 }
 
+// One transport serves every probe of a Prober, and it must keep nothing
+// between them: over TLS with HTTP/2, probes in parallel each get a
+// connection of their own and a full handshake (no resumed session), with
+// TLS measured every time.
+func TestProbeOverHTTP2SharesNoConnectionAndResumesNoSession(t *testing.T) {
+	var mu sync.Mutex
+	conns := map[string]bool{}
+	resumed, h1 := 0, 0
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		conns[r.RemoteAddr] = true
+		if r.TLS.DidResume {
+			resumed++
+		}
+		if r.ProtoMajor != 2 {
+			h1++
+		}
+		mu.Unlock()
+		writeOpenAIReply(w)
+	}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	defer srv.Close()
+	roots := x509.NewCertPool()
+	roots.AddCert(srv.Certificate())
+	p := &Prober{RootCAs: roots}
+	const n = 12
+	results := make([]Result, n)
+	// One first, so that a session ticket, if kept, would be there to
+	// resume; then the rest in parallel.
+	results[0] = p.Probe(context.Background(), openAIChat(srv.URL+"/v1"))
+	var wg sync.WaitGroup
+	for i := 1; i < n; i++ {
+		wg.Go(func() { results[i] = p.Probe(context.Background(), openAIChat(srv.URL+"/v1")) })
+	}
+	wg.Wait()
+	for i, res := range results {
+		if res.Outcome != OutcomeSuccess || res.Timings.Connect <= 0 || res.Timings.TLS <= 0 {
+			t.Fatalf("probe %d: %s/%s connect %v tls %v", i, res.Outcome, res.Reason, res.Timings.Connect, res.Timings.TLS)
+		}
+	}
+	if len(conns) != n || resumed != 0 || h1 != 0 {
+		t.Fatalf("%d probes over HTTP/2: %d connections, %d resumed sessions, %d HTTP/1 requests; want %d, 0, 0", n, len(conns), resumed, h1, n)
+	}
+}
+
 // fakeDNS answers every query on a loopback UDP socket with NXDOMAIN.
 func fakeDNS(t *testing.T) *net.Resolver {
 	t.Helper()

@@ -39,7 +39,7 @@ type histogramSeries struct {
 	count     uint64
 	sum       float64
 	classic   []uint64        // observations per classic bucket, +Inf last
-	exemplars []*dto.Exemplar // the newest per classic bucket, +Inf last
+	exemplars []*dto.Exemplar // the newest per classic bucket, +Inf last; nil until the first (none without tracing)
 	schema    int32
 	zero      uint64 // observations within ±nativeZeroThreshold
 	pos, neg  nativeBuckets
@@ -106,10 +106,13 @@ func nativeIndex(v float64, schema int32) int {
 	return key
 }
 
-// nativeBucket is one populated native bucket.
+// nativeBucket is one populated native bucket, in 8 bytes: an index of
+// schema 3 stays within ±8,200 for any float64, and a count of 2^32 is one
+// observation a second for 136 years (a probe observes a histogram once
+// per interval).
 type nativeBucket struct {
-	index int
-	count uint64
+	index int32
+	count uint32
 }
 
 // nativeBuckets are the populated native buckets of one sign, sorted by
@@ -117,13 +120,18 @@ type nativeBucket struct {
 type nativeBuckets []nativeBucket
 
 // add adds n to the bucket at index and reports whether it is new.
-func (b *nativeBuckets) add(index int, n uint64) bool {
-	i, found := slices.BinarySearchFunc(*b, index, func(e nativeBucket, t int) int { return e.index - t })
+func (b *nativeBuckets) add(index int, n uint32) bool {
+	i, found := slices.BinarySearchFunc(*b, index, func(e nativeBucket, t int) int { return int(e.index) - t })
 	if found {
 		(*b)[i].count += n
 		return false
 	}
-	*b = slices.Insert(*b, i, nativeBucket{index, n})
+	if len(*b) == cap(*b) {
+		// A quarter more, not append's double: a histogram gains buckets
+		// one at a time and slowly, and 4,300 of them keep their spare.
+		*b = slices.Grow(*b, len(*b)/4+2)
+	}
+	*b = slices.Insert(*b, i, nativeBucket{int32(index), n})
 	return true
 }
 
@@ -148,7 +156,7 @@ func (b *nativeBuckets) halve() {
 
 func newHistogramSeries(desc *prometheus.Desc, labels []*dto.LabelPair, upper []float64) *histogramSeries {
 	return &histogramSeries{desc: desc, labels: labels, upper: upper, created: timestamppb.Now(),
-		classic: make([]uint64, len(upper)+1), exemplars: make([]*dto.Exemplar, len(upper)+1), schema: nativeSchema}
+		classic: make([]uint64, len(upper)+1), schema: nativeSchema}
 }
 
 // observe records v. With exemplar labels (shared, never written), v
@@ -169,6 +177,9 @@ func (h *histogramSeries) observe(v float64, exemplar []*dto.LabelPair) {
 	h.sum += v
 	h.classic[bucket]++
 	if ex != nil {
+		if h.exemplars == nil {
+			h.exemplars = make([]*dto.Exemplar, len(h.upper)+1)
+		}
 		h.exemplars[bucket] = ex
 	}
 	if math.IsNaN(v) {
@@ -204,7 +215,7 @@ func (h *histogramSeries) Write(out *dto.Metric) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	n := len(h.upper)
-	if h.exemplars[n] != nil {
+	if h.exemplars != nil && h.exemplars[n] != nil {
 		n++
 	}
 	msg := &histogramMessage{count: h.count, zero: h.zero, sum: h.sum, schema: h.schema}
@@ -221,7 +232,9 @@ func (h *histogramSeries) Write(out *dto.Metric) error {
 			cum[i] = h.count
 			b.UpperBound = &posInf
 		}
-		b.Exemplar = h.exemplars[i]
+		if h.exemplars != nil {
+			b.Exemplar = h.exemplars[i]
+		}
 		ptrs[i] = b
 	}
 	his := &msg.histogram
@@ -256,7 +269,7 @@ func (b nativeBuckets) spans() ([]*dto.BucketSpan, []int64) {
 	}
 	n, m := 1, 1
 	for k := 1; k < len(b); k++ {
-		gap := b[k].index - b[k-1].index - 1
+		gap := int(b[k].index) - int(b[k-1].index) - 1
 		if gap > 2 {
 			n++
 			gap = 0
@@ -278,7 +291,7 @@ func (b nativeBuckets) spans() ([]*dto.BucketSpan, []int64) {
 	for k, e := range b {
 		gap := 0
 		if k > 0 {
-			gap = e.index - b[k-1].index - 1
+			gap = int(e.index) - int(b[k-1].index) - 1
 		}
 		if k == 0 || gap > 2 {
 			j++

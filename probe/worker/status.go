@@ -86,6 +86,7 @@ func (s *StatusStore) record(c probe.Check, r probe.Result, unmeasured bool) {
 		return
 	}
 	rr := r
+	rr.Phases = nil // the trace's spans: neither the page nor the API shows them
 	cs.last = &rr
 	if !r.Success() {
 		cs.lastFailure = &rr

@@ -1,9 +1,9 @@
 // Package worker runs one region's checks and fans each result out to its
 // sinks. It is everything around the pure probe (package probe):
 //
-//   - scheduler.go: one goroutine per check, a random start offset, never
-//     overlapping itself, bounded concurrency; politeness.go backs off after
-//     429/529 and keeps the daily budgets.
+//   - scheduler.go: a timer per check, a random start offset, never
+//     overlapping itself, a pool of goroutines bounding concurrency;
+//     politeness.go backs off after 429/529 and keeps the daily budgets.
 //   - fanout.go: the scheduler's Recorder, sending each Result to
 //     tracing.go (an OTLP span per probe), metrics.go (the Prometheus
 //     contract), status.go (the store behind /api/status) and the log.

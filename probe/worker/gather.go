@@ -105,8 +105,9 @@ func (r *Registry) each(mfs []*dto.MetricFamily, buf *FamilyBuffer, f func(*dto.
 }
 
 // FamilyBuffer holds the messages of one per-check family while it is
-// encoded; reused, a scrape allocates only what the histograms write
-// (histogramSeries.Write) and the encoders.
+// encoded, the histograms' included; reused from one family to the next, a
+// scrape allocates the messages of its largest family, and the encoders'
+// buffers.
 type FamilyBuffer struct {
 	family   dto.MetricFamily
 	metrics  []dto.Metric
@@ -114,6 +115,7 @@ type FamilyBuffer struct {
 	gauges   []dto.Gauge
 	values   []float64
 	ptrs     []*dto.Metric
+	hist     histSlab
 }
 
 // grow returns s with length n, reusing its array when it is big enough.
@@ -129,6 +131,7 @@ func grow[T any](s []T, n int) []T {
 // and returns its message, valid until buf is written again.
 func (f *seriesFamily) write(entries []seriesEntry, buf *FamilyBuffer) *dto.MetricFamily {
 	n := len(entries)
+	buf.hist.reset()
 	buf.metrics = grow(buf.metrics, n)
 	buf.ptrs = grow(buf.ptrs, n)
 	switch *f.kind {
@@ -158,7 +161,7 @@ func (f *seriesFamily) write(entries []seriesEntry, buf *FamilyBuffer) *dto.Metr
 			g.Value = v
 			m.Label, m.Gauge = s.labels, g
 		case *histogramSeries:
-			_ = s.Write(m)
+			s.write(m, &buf.hist)
 		}
 		buf.ptrs[k] = m
 	}

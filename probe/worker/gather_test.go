@@ -83,8 +83,20 @@ func TestWorkerRegistryGathersWhatClientGolangGathers(t *testing.T) {
 func TestMetricsHandlerServesWhatPromhttpServes(t *testing.T) {
 	checks := benchChecks()[:40]
 	reg, m := initMetrics(checks)
+	// Several probes per check, spread from 1 to 200 ms, some with a trace
+	// (exemplars) and some failed: histograms with several native spans,
+	// families of different sizes sharing the handler's reused messages.
 	for i, c := range checks {
-		m.Observe(benchResult(c, i))
+		for k := range 6 {
+			r := benchResult(c, i*7+k*41)
+			if k%2 == 0 {
+				r.TraceID = fmt.Sprintf("%032x", i*10+k)
+			}
+			if k == 5 && i%3 == 0 {
+				r.Outcome, r.Reason, r.StatusCode = probe.OutcomeOriginError, probe.ReasonOverloaded, 529
+			}
+			m.Observe(r)
+		}
 	}
 	ours := worker.MetricsHandler(reg)
 	ref := promhttp.HandlerFor(reg, promhttp.HandlerOpts{EnableOpenMetrics: true, Registry: reg})

@@ -207,19 +207,35 @@ func (h *histogramSeries) Desc() *prometheus.Desc { return h.desc }
 // Write implements prometheus.Metric: the classic buckets (cumulative,
 // +Inf only when it holds an exemplar, as client_golang writes it) and the
 // native buckets as spans and deltas, in newly allocated messages (a few
-// slabs, not a message per value as client_golang's). A gathering does not
-// reuse them from one scrape to the next, as it does the counters': they
-// would stay in memory between scrapes, about 10 MiB with 1,000 checks,
-// for garbage that costs the collector less than that costs in RSS.
+// slabs, not a message per value as client_golang's).
 func (h *histogramSeries) Write(out *dto.Metric) error {
+	h.write(out, nil)
+	return nil
+}
+
+// write is Write with the messages taken from s; with a nil s, newly
+// allocated. /metrics writes a family's histograms from one histSlab,
+// reset for the next family: a scrape then allocates messages for its
+// largest histogram family only, not for every histogram.
+func (h *histogramSeries) write(out *dto.Metric, s *histSlab) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	n := len(h.upper)
 	if h.exemplars != nil && h.exemplars[n] != nil {
 		n++
 	}
-	msg := &histogramMessage{count: h.count, zero: h.zero, sum: h.sum, schema: h.schema}
-	buckets, ptrs, cum := make([]dto.Bucket, n), make([]*dto.Bucket, n), make([]uint64, n)
+	var (
+		msgs       *slab[histogramMessage]
+		bucketSlab *slab[dto.Bucket]
+		ptrSlab    *slab[*dto.Bucket]
+		cumSlab    *slab[uint64]
+	)
+	if s != nil {
+		msgs, bucketSlab, ptrSlab, cumSlab = &s.msgs, &s.buckets, &s.bucketPtrs, &s.cums
+	}
+	msg := &take(msgs, 1)[0]
+	msg.count, msg.zero, msg.sum, msg.schema = h.count, h.zero, h.sum, h.schema
+	buckets, ptrs, cum := take(bucketSlab, n), take(ptrSlab, n), take(cumSlab, n)
 	var c uint64
 	for i := range n {
 		c += h.classic[i]
@@ -241,11 +257,66 @@ func (h *histogramSeries) Write(out *dto.Metric) error {
 	his.Bucket = ptrs
 	his.SampleCount, his.SampleSum, his.CreatedTimestamp = &msg.count, &msg.sum, h.created
 	his.Schema, his.ZeroThreshold, his.ZeroCount = &msg.schema, &nativeZeroThreshold, &msg.zero
-	his.NegativeSpan, his.NegativeDelta = h.neg.spans()
-	his.PositiveSpan, his.PositiveDelta = h.pos.spans()
+	his.NegativeSpan, his.NegativeDelta = h.neg.spans(s)
+	his.PositiveSpan, his.PositiveDelta = h.pos.spans(s)
 	out.Label = h.labels
 	out.Histogram = his
-	return nil
+}
+
+// histSlab holds the messages and values of written histograms, handed
+// out from chunks that reset makes available again (to be overwritten).
+type histSlab struct {
+	msgs       slab[histogramMessage]
+	buckets    slab[dto.Bucket]
+	bucketPtrs slab[*dto.Bucket]
+	cums       slab[uint64]
+	spans      slab[nativeSpan]
+	spanPtrs   slab[*dto.BucketSpan]
+	deltas     slab[int64]
+}
+
+func (s *histSlab) reset() {
+	s.msgs.reset()
+	s.buckets.reset()
+	s.bucketPtrs.reset()
+	s.cums.reset()
+	s.spans.reset()
+	s.spanPtrs.reset()
+	s.deltas.reset()
+}
+
+// slab hands out zeroed slices of T from chunks it keeps.
+type slab[T any] struct {
+	chunks     [][]T
+	chunk, off int
+}
+
+// slabChunk is how many elements a slab allocates at a time.
+const slabChunk = 4096
+
+func (s *slab[T]) reset() { s.chunk, s.off = 0, 0 }
+
+func (s *slab[T]) take(n int) []T {
+	for {
+		if s.chunk == len(s.chunks) {
+			s.chunks = append(s.chunks, make([]T, max(n, slabChunk)))
+		}
+		if c := s.chunks[s.chunk]; s.off+n <= len(c) {
+			out := c[s.off : s.off+n : s.off+n]
+			s.off += n
+			clear(out)
+			return out
+		}
+		s.chunk, s.off = s.chunk+1, 0
+	}
+}
+
+// take returns n zeroed elements from s, or newly allocated when s is nil.
+func take[T any](s *slab[T], n int) []T {
+	if s == nil {
+		return make([]T, n)
+	}
+	return s.take(n)
 }
 
 // histogramMessage is a written histogram and the values it points to, in
@@ -259,11 +330,18 @@ type histogramMessage struct {
 
 var posInf = math.Inf(1)
 
+// nativeSpan is a written span and the values it points to.
+type nativeSpan struct {
+	msg    dto.BucketSpan
+	offset int32
+	length uint32
+}
+
 // spans encodes the buckets as the exposition format does: spans of
 // consecutive indices, each bucket's count as the delta from the one
 // before. Gaps of one or two buckets are written as empty buckets rather
 // than a new span, as client_golang writes them.
-func (b nativeBuckets) spans() ([]*dto.BucketSpan, []int64) {
+func (b nativeBuckets) spans(s *histSlab) ([]*dto.BucketSpan, []int64) {
 	if len(b) == 0 {
 		return nil, nil
 	}
@@ -276,15 +354,16 @@ func (b nativeBuckets) spans() ([]*dto.BucketSpan, []int64) {
 		}
 		m += gap + 1
 	}
-	type span struct {
-		msg    dto.BucketSpan
-		offset int32
-		length uint32
+	var spanSlab *slab[nativeSpan]
+	var ptrSlab *slab[*dto.BucketSpan]
+	var deltaSlab *slab[int64]
+	if s != nil {
+		spanSlab, ptrSlab, deltaSlab = &s.spans, &s.spanPtrs, &s.deltas
 	}
 	var (
-		spans  = make([]span, n)
-		ptrs   = make([]*dto.BucketSpan, n)
-		deltas = make([]int64, 0, m)
+		spans  = take(spanSlab, n)
+		ptrs   = take(ptrSlab, n)
+		deltas = take(deltaSlab, m)[:0]
 		prev   int64
 		j      = -1
 	)

@@ -160,13 +160,6 @@ func BenchmarkScrape(b *testing.B) {
 	}
 }
 
-// reportCPU reports the CPU time per operation since cpu0 as cpu-ms/op.
-func reportCPU(b *testing.B, cpu0 time.Duration) {
-	if b.N > 0 {
-		b.ReportMetric(float64(cpuTime()-cpu0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
-	}
-}
-
 // BenchmarkWorkerHeap is the live heap of a worker with bench/worker.sh's
 // 1,000 checks once its status history is full: metrics, status store and
 // the buffers of a protobuf scrape, after 64 rounds of probes (16 minutes

@@ -54,10 +54,10 @@ func (r *Registry) Gather() ([]*dto.MetricFamily, error) {
 
 // each calls f with the registry's gathered families (mfs) and the
 // per-check ones, in name order, until f returns false. With a
-// FamilyBuffer, each per-check family is written into its messages, which
+// familyBuffer, each per-check family is written into its messages, which
 // the next per-check family overwrites: f must be done with a family when
 // it returns. With nil, every family is in messages of its own.
-func (r *Registry) each(mfs []*dto.MetricFamily, buf *FamilyBuffer, f func(*dto.MetricFamily) bool) error {
+func (r *Registry) each(mfs []*dto.MetricFamily, buf *familyBuffer, f func(*dto.MetricFamily) bool) error {
 	r.mu.Lock()
 	checks := r.checks
 	r.mu.Unlock()
@@ -86,7 +86,7 @@ func (r *Registry) each(mfs []*dto.MetricFamily, buf *FamilyBuffer, f func(*dto.
 		case i == len(mfs) || checks.families[own[j]].name < mfs[i].GetName():
 			b := buf
 			if b == nil {
-				b = &FamilyBuffer{}
+				b = &familyBuffer{}
 			}
 			mf = checks.families[own[j]].write(snap[own[j]], b)
 			j++
@@ -104,11 +104,11 @@ func (r *Registry) each(mfs []*dto.MetricFamily, buf *FamilyBuffer, f func(*dto.
 	return err
 }
 
-// FamilyBuffer holds the messages of one per-check family while it is
+// familyBuffer holds the messages of one per-check family while it is
 // encoded, the histograms' included; reused from one family to the next, a
 // scrape allocates the messages of its largest family, and the encoders'
 // buffers.
-type FamilyBuffer struct {
+type familyBuffer struct {
 	family   dto.MetricFamily
 	metrics  []dto.Metric
 	counters []dto.Counter
@@ -129,7 +129,7 @@ func grow[T any](s []T, n int) []T {
 
 // write writes the family's series (entries, in Gather's order) into buf
 // and returns its message, valid until buf is written again.
-func (f *seriesFamily) write(entries []seriesEntry, buf *FamilyBuffer) *dto.MetricFamily {
+func (f *seriesFamily) write(entries []seriesEntry, buf *familyBuffer) *dto.MetricFamily {
 	n := len(entries)
 	buf.hist.reset()
 	buf.metrics = grow(buf.metrics, n)

@@ -1,9 +1,7 @@
 package worker
 
 import (
-	"cmp"
 	"fmt"
-	"slices"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -70,25 +68,25 @@ func (r *Registry) each(mfs []*dto.MetricFamily, buf *familyBuffer, f func(*dto.
 		return nil
 	}
 	snap := checks.snapshot()
-	own := checks.byName
+	own := checks.families
 	var err error
 	i, j := 0, 0
 	for i < len(mfs) || j < len(own) {
-		if j < len(own) && len(snap[own[j]]) == 0 {
+		if j < len(own) && len(snap[j]) == 0 {
 			j++ // no series yet: no family
 			continue
 		}
 		var mf *dto.MetricFamily
 		switch {
-		case j == len(own) || i < len(mfs) && mfs[i].GetName() < checks.families[own[j]].name:
+		case j == len(own) || i < len(mfs) && mfs[i].GetName() < own[j].name:
 			mf = mfs[i]
 			i++
-		case i == len(mfs) || checks.families[own[j]].name < mfs[i].GetName():
+		case i == len(mfs) || own[j].name < mfs[i].GetName():
 			b := buf
 			if b == nil {
 				b = &familyBuffer{}
 			}
-			mf = checks.families[own[j]].write(snap[own[j]], b)
+			mf = own[j].write(snap[j], b)
 			j++
 		default:
 			// Registered elsewhere under a per-check family's name: a bug,
@@ -169,14 +167,4 @@ func (f *seriesFamily) write(entries []seriesEntry, buf *familyBuffer) *dto.Metr
 	mf.Reset()
 	mf.Name, mf.Help, mf.Type, mf.Metric = &f.name, &f.help, f.kind, buf.ptrs
 	return mf
-}
-
-// sortByName returns the indexes of families in name order.
-func sortByName(families []*seriesFamily) []int {
-	idx := make([]int, len(families))
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(families[a].name, families[b].name) })
-	return idx
 }

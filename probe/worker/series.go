@@ -4,6 +4,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -106,8 +107,7 @@ var rateLimitKinds = []string{"requests", "tokens"}
 
 // checkCollector is the prometheus.Collector of every per-check series.
 type checkCollector struct {
-	families []*seriesFamily
-	byName   []int // indexes of families in name order
+	families []*seriesFamily // in name order, as Gather returns them
 	probes, unmeasured, skipped, tokens, rateLimit,
 	success, lastRun, backoff, duration, phase, edge *seriesFamily
 
@@ -141,7 +141,7 @@ func newCheckCollector() *checkCollector {
 	c.duration = histogram(probe.MetricProbeDuration, "Duration of whole probes in seconds.", probe.DurationBuckets, probe.LabelOutcome)
 	c.phase = histogram(probe.MetricPhaseDuration, "Duration of probe phases (dns, connect, tls, ttfb, ttft, transfer) in seconds.", probe.PhaseBuckets, probe.LabelPhase)
 	c.edge = histogram(probe.MetricEdgeOverhead, "Time to first byte minus the origin's own reported processing time, in seconds.", probe.PhaseBuckets)
-	c.byName = sortByName(c.families)
+	slices.SortFunc(c.families, func(a, b *seriesFamily) int { return strings.Compare(a.name, b.name) })
 	return c
 }
 

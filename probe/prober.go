@@ -37,27 +37,27 @@ type Prober struct {
 	UserAgent string         // default "llmprobe"
 	Clock     Clock          // StartedAt and phase times; default RealClock
 
+	proxy     proxyFunc                      // nil means http.ProxyFromEnvironment; tests set it
+	tls       atomic.Pointer[tls.Config]     // built on first use
+	h2        atomic.Pointer[http.Transport] // built on first use
 	transport atomic.Pointer[http.Transport] // built on first use
 }
 
-// httpTransport is the transport every probe of p uses. It keeps no
-// connection: keep-alives are off (for HTTP/2 too: each connection
-// carries one request), so every probe dials, and the TLS config has no
-// session cache, so every probe's handshake is a full one. One transport
-// for all probes, rather than one each, spares each probe the transport's
-// own setup (its HTTP/2 configuration alone was 2 % of what a probe
-// allocated).
-func (p *Prober) httpTransport() *http.Transport {
+// httpTransport is the transport of the probes that go through a proxy.
+// It keeps no connection: keep-alives are off (for HTTP/2 too: each
+// connection carries one request), so every probe dials, and its TLS
+// config has no session cache, so every handshake is a full one.
+func (p *Prober) httpTransport(proxy proxyFunc) *http.Transport {
 	if t := p.transport.Load(); t != nil {
 		return t
 	}
 	t := &http.Transport{
-		Proxy:                  http.ProxyFromEnvironment,
+		Proxy:                  proxy,
 		DialContext:            (&net.Dialer{Resolver: p.Resolver}).DialContext,
 		TLSClientConfig:        &tls.Config{RootCAs: p.RootCAs, MinVersion: tls.VersionTLS12},
 		DisableKeepAlives:      true, // a fresh connection per probe: every phase measured every time
 		ForceAttemptHTTP2:      true,
-		MaxResponseHeaderBytes: 256 << 10,
+		MaxResponseHeaderBytes: maxResponseHeaderBytes,
 	}
 	if p.transport.CompareAndSwap(nil, t) {
 		return t
@@ -168,8 +168,7 @@ func (p *Prober) exchange(parent context.Context, c Check, obs *Observation, res
 			return secrets
 		}
 	}
-	client := &http.Client{Transport: p.httpTransport(), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := client.Do(req)
+	resp, err := p.roundTrip(ctx, req, tr)
 	if err != nil {
 		if parent.Err() != nil {
 			res.Canceled = true

@@ -150,8 +150,8 @@ func TestProbeOverHTTP2SharesNoConnectionAndResumesNoSession(t *testing.T) {
 	}
 	wg.Wait()
 	for i, res := range results {
-		if res.Outcome != OutcomeSuccess || res.Timings.Connect <= 0 || res.Timings.TLS <= 0 {
-			t.Fatalf("probe %d: %s/%s connect %v tls %v", i, res.Outcome, res.Reason, res.Timings.Connect, res.Timings.TLS)
+		if res.Outcome != OutcomeSuccess || res.Timings.Connect <= 0 || res.Timings.TLS <= 0 || res.Timings.TTFB <= 0 {
+			t.Fatalf("probe %d: %s/%s connect %v tls %v ttfb %v", i, res.Outcome, res.Reason, res.Timings.Connect, res.Timings.TLS, res.Timings.TTFB)
 		}
 	}
 	if len(conns) != n || resumed != 0 || h1 != 0 {

@@ -41,7 +41,10 @@ func NewRegistry() *Registry { return &Registry{Registry: prometheus.NewRegistry
 func (r *Registry) Gather() ([]*dto.MetricFamily, error) {
 	mfs, err := r.Registry.Gather()
 	var out []*dto.MetricFamily
-	if merr := r.each(mfs, nil, func(mf *dto.MetricFamily) bool {
+	if merr := r.each(mfs, func(mf *dto.MetricFamily, pc *perCheck) bool {
+		if pc != nil {
+			mf = pc.write(&familyBuffer{})
+		}
 		out = append(out, mf)
 		return true
 	}); err == nil {
@@ -50,18 +53,27 @@ func (r *Registry) Gather() ([]*dto.MetricFamily, error) {
 	return out, err
 }
 
-// each calls f with the registry's gathered families (mfs) and the
-// per-check ones, in name order, until f returns false. With a
-// familyBuffer, each per-check family is written into its messages, which
-// the next per-check family overwrites: f must be done with a family when
-// it returns. With nil, every family is in messages of its own.
-func (r *Registry) each(mfs []*dto.MetricFamily, buf *familyBuffer, f func(*dto.MetricFamily) bool) error {
+// perCheck is one per-check family's series, as the scrape found them.
+type perCheck struct {
+	family  *seriesFamily
+	entries []seriesEntry
+}
+
+// write writes the family into buf's messages and returns it.
+func (pc *perCheck) write(buf *familyBuffer) *dto.MetricFamily {
+	return pc.family.write(pc.entries, buf)
+}
+
+// each calls f with the registry's gathered families (mfs, as mf) and the
+// per-check ones (as pc, with mf nil), in name order, until f returns
+// false. A pc is only valid until f returns.
+func (r *Registry) each(mfs []*dto.MetricFamily, f func(mf *dto.MetricFamily, pc *perCheck) bool) error {
 	r.mu.Lock()
 	checks := r.checks
 	r.mu.Unlock()
 	if checks == nil {
 		for _, mf := range mfs {
-			if !f(mf) {
+			if !f(mf, nil) {
 				break
 			}
 		}
@@ -77,16 +89,13 @@ func (r *Registry) each(mfs []*dto.MetricFamily, buf *familyBuffer, f func(*dto.
 			continue
 		}
 		var mf *dto.MetricFamily
+		var pc *perCheck
 		switch {
 		case j == len(own) || i < len(mfs) && mfs[i].GetName() < own[j].name:
 			mf = mfs[i]
 			i++
 		case i == len(mfs) || own[j].name < mfs[i].GetName():
-			b := buf
-			if b == nil {
-				b = &familyBuffer{}
-			}
-			mf = own[j].write(snap[j], b)
+			pc = &perCheck{own[j], snap[j]}
 			j++
 		default:
 			// Registered elsewhere under a per-check family's name: a bug,
@@ -95,7 +104,7 @@ func (r *Registry) each(mfs []*dto.MetricFamily, buf *familyBuffer, f func(*dto.
 			mf = mfs[i]
 			i, j = i+1, j+1
 		}
-		if !f(mf) {
+		if !f(mf, pc) {
 			break
 		}
 	}
@@ -103,10 +112,12 @@ func (r *Registry) each(mfs []*dto.MetricFamily, buf *familyBuffer, f func(*dto.
 }
 
 // familyBuffer holds the messages of one per-check family while it is
-// encoded, the histograms' included; reused from one family to the next, a
-// scrape allocates the messages of its largest family, and the encoders'
-// buffers.
+// encoded, the histograms' included, or its protobuf bytes (protobuf.go);
+// reused from one family to the next, a scrape allocates the messages or
+// bytes of its largest family, and the encoders' buffers.
 type familyBuffer struct {
+	proto, metric, inner, prefix []byte
+
 	family   dto.MetricFamily
 	metrics  []dto.Metric
 	counters []dto.Counter

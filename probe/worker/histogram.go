@@ -337,35 +337,17 @@ type nativeSpan struct {
 	length uint32
 }
 
-// spans encodes the buckets as the exposition format does: spans of
-// consecutive indices, each bucket's count as the delta from the one
+// layout walks the buckets as the exposition format lays them out: spans
+// of consecutive indices, each bucket's count as the delta from the one
 // before. Gaps of one or two buckets are written as empty buckets rather
-// than a new span, as client_golang writes them.
-func (b nativeBuckets) spans(s *histSlab) ([]*dto.BucketSpan, []int64) {
-	if len(b) == 0 {
-		return nil, nil
-	}
-	n, m := 1, 1
-	for k := 1; k < len(b); k++ {
-		gap := int(b[k].index) - int(b[k-1].index) - 1
-		if gap > 2 {
-			n++
-			gap = 0
-		}
-		m += gap + 1
-	}
-	var spanSlab *slab[nativeSpan]
-	var ptrSlab *slab[*dto.BucketSpan]
-	var deltaSlab *slab[int64]
-	if s != nil {
-		spanSlab, ptrSlab, deltaSlab = &s.spans, &s.spanPtrs, &s.deltas
-	}
+// than a new span, as client_golang writes them. span is called once per
+// span, in order; delta once per bucket, empty ones included. Either may
+// be nil.
+func (b nativeBuckets) layout(span func(offset int32, length uint32), delta func(int64)) {
 	var (
-		spans  = take(spanSlab, n)
-		ptrs   = take(ptrSlab, n)
-		deltas = take(deltaSlab, m)[:0]
 		prev   int64
-		j      = -1
+		offset int32
+		length uint32
 	)
 	for k, e := range b {
 		gap := 0
@@ -373,22 +355,53 @@ func (b nativeBuckets) spans(s *histSlab) ([]*dto.BucketSpan, []int64) {
 			gap = int(e.index) - int(b[k-1].index) - 1
 		}
 		if k == 0 || gap > 2 {
-			j++
-			s := &spans[j]
-			s.offset = int32(gap)
-			if k == 0 {
-				s.offset = int32(e.index)
+			if k > 0 && span != nil {
+				span(offset, length)
 			}
-			s.msg.Offset, s.msg.Length, ptrs[j] = &s.offset, &s.length, &s.msg
+			offset, length = int32(gap), 0
+			if k == 0 {
+				offset = e.index
+			}
 			gap = 0
 		}
 		for range gap {
-			deltas = append(deltas, -prev)
+			if delta != nil {
+				delta(-prev)
+			}
 			prev = 0
 		}
-		spans[j].length += uint32(gap + 1)
-		deltas = append(deltas, int64(e.count)-prev)
+		length += uint32(gap + 1)
+		if delta != nil {
+			delta(int64(e.count) - prev)
+		}
 		prev = int64(e.count)
 	}
+	if len(b) > 0 && span != nil {
+		span(offset, length)
+	}
+}
+
+// spans returns the buckets' spans and deltas as messages (layout), taken
+// from s, or newly allocated when s is nil.
+func (b nativeBuckets) spans(s *histSlab) ([]*dto.BucketSpan, []int64) {
+	if len(b) == 0 {
+		return nil, nil
+	}
+	n, m := 0, 0
+	b.layout(func(int32, uint32) { n++ }, func(int64) { m++ })
+	var spanSlab *slab[nativeSpan]
+	var ptrSlab *slab[*dto.BucketSpan]
+	var deltaSlab *slab[int64]
+	if s != nil {
+		spanSlab, ptrSlab, deltaSlab = &s.spans, &s.spanPtrs, &s.deltas
+	}
+	spans, ptrs, deltas := take(spanSlab, n), take(ptrSlab, n), take(deltaSlab, m)[:0]
+	j := 0
+	b.layout(func(offset int32, length uint32) {
+		sp := &spans[j]
+		sp.offset, sp.length = offset, length
+		sp.msg.Offset, sp.msg.Length, ptrs[j] = &sp.offset, &sp.length, &sp.msg
+		j++
+	}, func(d int64) { deltas = append(deltas, d) })
 	return ptrs, deltas
 }

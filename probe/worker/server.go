@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -70,7 +71,7 @@ const maxScrapesInFlight = 2
 // MetricsHandler serves reg at /metrics: what promhttp.HandlerFor(reg,
 // HandlerOpts{EnableOpenMetrics: true, Registry: reg,
 // MaxRequestsInFlight: maxScrapesInFlight}) serves, byte for byte (the
-// tests compare), with two differences in how:
+// tests compare), with three differences in how:
 //
 //   - The per-check families are written and encoded one at a time, in
 //     messages reused from one family to the next (Registry.each), where
@@ -84,7 +85,12 @@ const maxScrapesInFlight = 2
 //     (bench/README.md). BestSpeed takes about half as long for a page
 //     about 15 % larger, and a scrape travels a LAN or loopback.
 //
-// Format negotiation and encoding are client_golang's and
+//   - In the protobuf format, the per-check families are encoded from
+//     the series themselves, without messages (protobuf.go): a scrape of
+//     1,000 checks then allocates a third of what it did, and takes half
+//     the CPU.
+//
+// Format negotiation and every other encoding are client_golang's and
 // prometheus/common's (expfmt), as in promhttp; so are the handler's
 // promhttp_metric_handler_errors_total and the name[] filter.
 func MetricsHandler(reg *Registry) http.Handler {
@@ -103,6 +109,9 @@ func MetricsHandler(reg *Registry) http.Handler {
 	}
 	inFlight := make(chan struct{}, maxScrapesInFlight)
 	buffers := sync.Pool{New: func() any { return &familyBuffer{} }}
+	// The largest protobuf family so far: a scrape whose pooled buffer the
+	// collector took allocates one of that size, not a series of doublings.
+	var protoSize atomic.Int64
 	accepted := expfmt.DefaultOpenMetricsAcceptedFormats()
 	return gzipped(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
@@ -129,10 +138,24 @@ func MetricsHandler(reg *Registry) http.Handler {
 		w.Header().Add("Vary", "Accept")
 		w.Header().Set("Content-Type", string(format))
 		enc := expfmt.NewEncoder(w, format)
+		direct := format.FormatType() == expfmt.TypeProtoDelim
 		buf := buffers.Get().(*familyBuffer)
 		defer buffers.Put(buf)
+		if c := int(protoSize.Load()); direct && cap(buf.proto) < c {
+			buf.proto = make([]byte, 0, c) // at once, not by doubling
+		}
 		var encErr error
-		if err := reg.each(mfs, buf, func(mf *dto.MetricFamily) bool {
+		if err := reg.each(mfs, func(mf *dto.MetricFamily, pc *perCheck) bool {
+			if pc != nil {
+				if only != nil && !only[pc.family.name] {
+					return true
+				}
+				if direct && pc.family.protoEncodable(pc.entries) {
+					encErr = pc.family.writeProto(w, pc.entries, buf)
+					return encErr == nil
+				}
+				mf = pc.write(buf)
+			}
 			if only != nil && !only[mf.GetName()] {
 				return true
 			}
@@ -140,6 +163,9 @@ func MetricsHandler(reg *Registry) http.Handler {
 			return encErr == nil
 		}); err != nil {
 			errs.WithLabelValues("gathering").Inc() // a name collision: a bug, after the page's start
+		}
+		if direct && int64(cap(buf.proto)) > protoSize.Load() {
+			protoSize.Store(int64(cap(buf.proto)))
 		}
 		if encErr == nil {
 			if c, ok := enc.(expfmt.Closer); ok {

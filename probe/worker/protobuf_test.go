@@ -1,0 +1,74 @@
+package worker
+
+import (
+	"bytes"
+	"math"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+// TestWriteProtoIsWhatProtoMarshalWrites encodes families of every kind,
+// with what the worker's own never hold (negative and zero observations,
+// NaN, exemplars with and without labels, buckets far apart), and requires
+// the direct encoding to be proto.Marshal's bytes of the same family's
+// messages, behind the length prefix the delimited format puts first.
+func TestWriteProtoIsWhatProtoMarshalWrites(t *testing.T) {
+	pair := func(n, v string) *dto.LabelPair { return &dto.LabelPair{Name: &n, Value: &v} }
+	labels := []*dto.LabelPair{pair("check", "chat"), pair("model", "m-ü"), pair("provider", "openai"), pair("region", "")}
+	upper := []float64{0.1, 0.5, 1, 5}
+	desc := prometheus.NewDesc("x", "x", nil, nil)
+	created := &timestamppb.Timestamp{Seconds: 1767225600, Nanos: 123}
+
+	hist := newHistogramSeries(desc, labels, upper)
+	hist.created = created
+	trace := []*dto.LabelPair{pair("trace_id", "0af7651916cd43dd8448eb211c80319c")}
+	for _, v := range []float64{-3, -0.25, 0, 1e-130, 0.05, 0.05, 0.7, 2, 40, 1e6, math.NaN()} {
+		hist.observe(v, nil)
+	}
+	hist.observe(0.3, trace)
+	hist.observe(9, trace) // +Inf's bucket gets an exemplar: written
+	hist.observe(1.5, []*dto.LabelPair{})
+	empty := newHistogramSeries(desc, labels, upper)
+	empty.created = &timestamppb.Timestamp{}
+
+	counter := &counterSeries{desc: desc, labels: labels, created: created}
+	counter.add(42)
+	zero := &counterSeries{desc: desc, labels: labels, created: &timestamppb.Timestamp{Seconds: -5, Nanos: -1}}
+	gauge := &gaugeSeries{desc: desc, labels: labels}
+	gauge.set(-0.5)
+
+	for _, f := range []struct {
+		kind    dto.MetricType
+		entries []prometheus.Metric
+	}{
+		{dto.MetricType_HISTOGRAM, []prometheus.Metric{hist, empty}},
+		{dto.MetricType_COUNTER, []prometheus.Metric{counter, zero}},
+		{dto.MetricType_GAUGE, []prometheus.Metric{gauge}},
+	} {
+		fam := &seriesFamily{name: "llmprobe_test", help: "A test family.", kind: f.kind.Enum(), upper: upper}
+		var entries []seriesEntry
+		for _, m := range f.entries {
+			entries = append(entries, seriesEntry{labels: labels, m: m})
+		}
+		want, err := proto.Marshal(fam.write(entries, &familyBuffer{}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got bytes.Buffer
+		if err := fam.writeProto(&got, entries, &familyBuffer{}); err != nil {
+			t.Fatal(err)
+		}
+		n, k := protowire.ConsumeVarint(got.Bytes())
+		if k < 0 || int(n) != got.Len()-k {
+			t.Fatalf("%s: length prefix %d for %d bytes", f.kind, n, got.Len()-k)
+		}
+		if !bytes.Equal(got.Bytes()[k:], want) {
+			t.Fatalf("%s: direct encoding differs from proto.Marshal's:\n got %x\nwant %x", f.kind, got.Bytes()[k:], want)
+		}
+	}
+}

@@ -82,7 +82,7 @@ func (p *Prober) roundTrip(ctx context.Context, req *http.Request, tr *phaseTrac
 	if err != nil {
 		return fail(err)
 	}
-	resp.Body = &connBody{ctx: ctx, body: resp.Body, conn: raw, stop: stop}
+	resp.Body = &connBody{ctx: ctx, body: resp.Body, conn: conn, stop: stop}
 	return resp, nil
 }
 
@@ -178,8 +178,9 @@ func (g *gzipBody) Read(p []byte) (int, error) {
 
 func (g *gzipBody) Close() error { return g.body.Close() }
 
-// connBody is an HTTP/1.1 response body whose Close closes the connection.
-// Close may come from the reader and from the probe's deadline at once.
+// connBody is an HTTP/1.1 response body whose Close closes the connection
+// (over TLS, with a close_notify first, as the Transport closes it). Close
+// may come from the reader and from the probe's deadline at once.
 type connBody struct {
 	ctx  context.Context
 	body io.ReadCloser

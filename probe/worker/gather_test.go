@@ -192,3 +192,47 @@ func TestMetricsHandlerServesTwoScrapesAtOnce(t *testing.T) {
 		t.Fatalf("a scrape after the two: %d, want 200 and the page", rec.Code)
 	}
 }
+
+// A family registered on the embedded registry under a per-check family's
+// name is a bug: Gather says so, as client_golang's Registry says so of
+// two collectors with one name, and serves the family once; /metrics
+// counts it in promhttp_metric_handler_errors_total{cause="gathering"}.
+func TestRegistryReportsAPerCheckFamilyRegisteredTwice(t *testing.T) {
+	reg, _ := initMetrics(benchChecks()[:3])
+	dup := prometheus.NewCounter(prometheus.CounterOpts{Name: probe.MetricProbesTotal, Help: "registered twice"})
+	reg.MustRegister(dup)
+	mfs, err := reg.Gather()
+	if err == nil || !strings.Contains(err.Error(), probe.MetricProbesTotal+" registered twice") {
+		t.Fatalf("Gather with %s registered twice: error %v", probe.MetricProbesTotal, err)
+	}
+	n := 0
+	for _, mf := range mfs {
+		if mf.GetName() == probe.MetricProbesTotal {
+			n++
+			if mf.GetHelp() != "registered twice" {
+				t.Fatalf("served the per-check family, want the registry's: %q", mf.GetHelp())
+			}
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%s served %d times, want once", probe.MetricProbesTotal, n)
+	}
+	h := worker.MetricsHandler(reg)
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	// The first scrape's error is counted after its page: the second shows it.
+	if !strings.Contains(rec.Body.String(), `promhttp_metric_handler_errors_total{cause="gathering"} 1`) {
+		t.Fatalf("a second scrape with a family registered twice: the first's gathering error not counted:\n%s", grepLines(rec.Body.String(), "promhttp_metric_handler_errors_total"))
+	}
+}
+
+func grepLines(s, substr string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, substr) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}

@@ -1,6 +1,6 @@
 // Package probe holds llmprobe's provider catalog, the prober (one HTTP
-// exchange timed phase by phase with net/http/httptrace, SSE streams
-// included), and the classifier that turns what the prober observed into one
+// exchange on a fresh connection, on the probe's goroutine, timed phase by
+// phase, SSE streams included), and the classifier that turns what the prober observed into one
 // contract outcome and reason: who failed, the CDN edge, the provider's
 // origin, the network path, or the probe's own configuration.
 //

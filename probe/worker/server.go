@@ -79,6 +79,7 @@ const maxScrapesInFlight = 2
 //     messages for 1,000 checks (32,332 of them llmprobe_probes_total's).
 //     Between scrapes the messages sit in a sync.Pool, so the collector
 //     frees them rather than the worker keeping them.
+//
 //   - It gzips at gzip.BestSpeed when the scraper accepts gzip. promhttp
 //     compresses at gzip's default level: on 1,000 checks' page (13 MB of
 //     text, 7 MB of protobuf) that was an eighth of the worker's CPU

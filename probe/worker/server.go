@@ -88,8 +88,8 @@ const maxScrapesInFlight = 2
 //
 //   - In the protobuf format, the per-check families are encoded from
 //     the series themselves, without messages (protobuf.go): a scrape of
-//     1,000 checks then allocates a third of what it did, and takes half
-//     the CPU.
+//     1,000 checks then allocates about a quarter of what it did, and
+//     takes about half the CPU.
 //
 // Format negotiation and every other encoding are client_golang's and
 // prometheus/common's (expfmt), as in promhttp; so are the handler's

@@ -96,11 +96,15 @@ func roundTripHTTP1(req *http.Request, conn net.Conn, tr *phaseTrace) (*http.Res
 	if addedGzip {
 		req.Header.Set("Accept-Encoding", "gzip")
 	}
-	bw := bufio.NewWriterSize(conn, 2048)
-	if err := req.Write(bw); err != nil {
-		return nil, err
+	bw := requestWriters.Get().(*bufio.Writer)
+	bw.Reset(conn)
+	err := req.Write(bw)
+	if err == nil {
+		err = bw.Flush()
 	}
-	if err := bw.Flush(); err != nil {
+	bw.Reset(nil)
+	requestWriters.Put(bw)
+	if err != nil {
 		return nil, err
 	}
 	tr.mark(func(s *phaseSnapshot, n time.Time) { s.wroteRequest = n })
@@ -133,6 +137,11 @@ func roundTripHTTP1(req *http.Request, conn net.Conn, tr *phaseTrace) (*http.Res
 	}
 	return resp, nil
 }
+
+// requestWriters hold the request writers' buffers from one probe to the
+// next: a request is written whole before its response is read, so its
+// writer is free again before anything else can end the exchange.
+var requestWriters = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 2048) }}
 
 // headerLimit lets left bytes through, then fails; left < 0 is no limit.
 type headerLimit struct {

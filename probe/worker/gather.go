@@ -117,6 +117,7 @@ func (r *Registry) each(mfs []*dto.MetricFamily, f func(mf *dto.MetricFamily, pc
 // bytes of its largest family, and the encoders' buffers.
 type familyBuffer struct {
 	proto, metric, inner, prefix []byte
+	protoMax                     int // the largest family in proto so far
 
 	family   dto.MetricFamily
 	metrics  []dto.Metric

@@ -69,6 +69,7 @@ func (f *seriesFamily) writeProto(w io.Writer, entries []seriesEntry, buf *famil
 		b = appendMessage(b, 4, m)
 	}
 	buf.proto = b
+	buf.protoMax = max(buf.protoMax, len(b))
 	prefix := protowire.AppendVarint(buf.prefix[:0], uint64(len(b)))
 	buf.prefix = prefix
 	if _, err := w.Write(prefix); err != nil {

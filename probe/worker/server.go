@@ -111,7 +111,8 @@ func MetricsHandler(reg *Registry) http.Handler {
 	inFlight := make(chan struct{}, maxScrapesInFlight)
 	buffers := sync.Pool{New: func() any { return &familyBuffer{} }}
 	// The largest protobuf family so far: a scrape whose pooled buffer the
-	// collector took allocates one of that size, not a series of doublings.
+	// collector took allocates one of that size and an eighth (its counters
+	// grow), not a series of doublings.
 	var protoSize atomic.Int64
 	accepted := expfmt.DefaultOpenMetricsAcceptedFormats()
 	return gzipped(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -143,7 +144,7 @@ func MetricsHandler(reg *Registry) http.Handler {
 		buf := buffers.Get().(*familyBuffer)
 		defer buffers.Put(buf)
 		if c := int(protoSize.Load()); direct && cap(buf.proto) < c {
-			buf.proto = make([]byte, 0, c) // at once, not by doubling
+			buf.proto = make([]byte, 0, c+c/8) // at once, not by doubling
 		}
 		var encErr error
 		if err := reg.each(mfs, func(mf *dto.MetricFamily, pc *perCheck) bool {
@@ -165,8 +166,8 @@ func MetricsHandler(reg *Registry) http.Handler {
 		}); err != nil {
 			errs.WithLabelValues("gathering").Inc() // a name collision: a bug, after the page's start
 		}
-		if direct && int64(cap(buf.proto)) > protoSize.Load() {
-			protoSize.Store(int64(cap(buf.proto)))
+		if direct && int64(buf.protoMax) > protoSize.Load() {
+			protoSize.Store(int64(buf.protoMax))
 		}
 		if encErr == nil {
 			if c, ok := enc.(expfmt.Closer); ok {

@@ -25,8 +25,9 @@ const maxResponseHeaderBytes = 256 << 10
 // with net/http's own request writer and response reader, and bounds every
 // step with a deadline on the connection. net/http's Transport would hand
 // the same exchange to three goroutines of its own (a dialer, a reader, a
-// writer), and at a probe's rate, a few a second, waking each of them
-// costs more CPU than the exchange itself (bench/README.md, fourth pass).
+// writer). At a worker's rate, a few dozen probes a second with the
+// process idle in between, waking them cost about a sixth of the worker's
+// CPU per probe (bench/README.md, fourth pass).
 //
 // When TLS negotiates HTTP/2, the connection goes to net/http's HTTP/2
 // client (Transport.NewClientConn). When the environment names a proxy

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -263,38 +264,41 @@ type tlsConnKey struct{}
 // h2Transport turns a connection that negotiated HTTP/2 into a ClientConn.
 // It dials nothing itself.
 func (p *Prober) h2Transport() *http.Transport {
-	if t := p.h2.Load(); t != nil {
-		return t
-	}
-	t := &http.Transport{
-		DialTLSContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			if tc, ok := ctx.Value(tlsConnKey{}).(*tls.Conn); ok {
-				return tc, nil
-			}
-			return nil, errors.New("probe: no connection to hand to HTTP/2")
-		},
-		DisableKeepAlives:      true,
-		ForceAttemptHTTP2:      true,
-		MaxResponseHeaderBytes: maxResponseHeaderBytes,
-	}
-	if p.h2.CompareAndSwap(nil, t) {
-		return t
-	}
-	return p.h2.Load()
+	return lazy(&p.h2, func() *http.Transport {
+		return &http.Transport{
+			DialTLSContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+				if tc, ok := ctx.Value(tlsConnKey{}).(*tls.Conn); ok {
+					return tc, nil
+				}
+				return nil, errors.New("probe: no connection to hand to HTTP/2")
+			},
+			DisableKeepAlives:      true,
+			ForceAttemptHTTP2:      true,
+			MaxResponseHeaderBytes: maxResponseHeaderBytes,
+		}
+	})
 }
 
 // tlsConfig is the TLS configuration of every probe: ALPN offers HTTP/2
 // and HTTP/1.1, as Go's clients do; no session cache, so every handshake
-// is a full one.
+// is a full one. Nothing writes to it once built: a probe clones it.
 func (p *Prober) tlsConfig() *tls.Config {
-	if c := p.tls.Load(); c != nil {
-		return c
+	return lazy(&p.tls, func() *tls.Config {
+		return &tls.Config{RootCAs: p.RootCAs, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}
+	})
+}
+
+// lazy returns what ptr holds, first storing build's result when it holds
+// nothing. Concurrent first calls may each build; one result is kept and
+// all of them return it.
+func lazy[T any](ptr *atomic.Pointer[T], build func() *T) *T {
+	if v := ptr.Load(); v != nil {
+		return v
 	}
-	c := &tls.Config{RootCAs: p.RootCAs, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}
-	if p.tls.CompareAndSwap(nil, c) {
-		return c
+	if v := build(); ptr.CompareAndSwap(nil, v) {
+		return v
 	}
-	return p.tls.Load()
+	return ptr.Load()
 }
 
 // proxyFunc says which proxy, if any, a request goes through.

@@ -48,21 +48,16 @@ type Prober struct {
 // connection carries one request), so every probe dials, and its TLS
 // config has no session cache, so every handshake is a full one.
 func (p *Prober) httpTransport(proxy proxyFunc) *http.Transport {
-	if t := p.transport.Load(); t != nil {
-		return t
-	}
-	t := &http.Transport{
-		Proxy:                  proxy,
-		DialContext:            (&net.Dialer{Resolver: p.Resolver}).DialContext,
-		TLSClientConfig:        &tls.Config{RootCAs: p.RootCAs, MinVersion: tls.VersionTLS12},
-		DisableKeepAlives:      true, // a fresh connection per probe: every phase measured every time
-		ForceAttemptHTTP2:      true,
-		MaxResponseHeaderBytes: maxResponseHeaderBytes,
-	}
-	if p.transport.CompareAndSwap(nil, t) {
-		return t
-	}
-	return p.transport.Load()
+	return lazy(&p.transport, func() *http.Transport {
+		return &http.Transport{
+			Proxy:                  proxy,
+			DialContext:            (&net.Dialer{Resolver: p.Resolver}).DialContext,
+			TLSClientConfig:        p.tlsConfig(),
+			DisableKeepAlives:      true, // a fresh connection per probe: every phase measured every time
+			ForceAttemptHTTP2:      true,
+			MaxResponseHeaderBytes: maxResponseHeaderBytes,
+		}
+	})
 }
 
 // Probe runs one check and says what happened and why. It never returns an

@@ -148,18 +148,19 @@ func MetricsHandler(reg *Registry) http.Handler {
 		}
 		var encErr error
 		if err := reg.each(mfs, func(mf *dto.MetricFamily, pc *perCheck) bool {
+			name := mf.GetName()
 			if pc != nil {
-				if only != nil && !only[pc.family.name] {
-					return true
-				}
+				name = pc.family.name
+			}
+			if only != nil && !only[name] {
+				return true
+			}
+			if pc != nil {
 				if direct && pc.family.protoEncodable(pc.entries) {
 					encErr = pc.family.writeProto(w, pc.entries, buf)
 					return encErr == nil
 				}
 				mf = pc.write(buf)
-			}
-			if only != nil && !only[mf.GetName()] {
-				return true
 			}
 			encErr = enc.Encode(mf)
 			return encErr == nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -297,29 +298,30 @@ func TestSchedulerParksChecksInTimersNotGoroutines(t *testing.T) {
 	for i := range 1000 {
 		names = append(names, fmt.Sprintf("p%d", i))
 	}
-	base := runtime.NumGoroutine()
 	rec := newRecorder(probe.RealClock{})
 	s := &Scheduler{Checks: testChecks(names...), Interval: time.Hour, Concurrency: 4, Probe: okResult, Recorder: rec, Offset: constOffset(30 * time.Minute)}
 	stop := startScheduler(t, s)
-	// Run (startScheduler's goroutine) and its four pool goroutines:
-	// base+5. A goroutine per check would be base+1005.
+	// Run (startScheduler's goroutine) and its four pool goroutines: 5.
+	// A goroutine per check would be 1,005. Only the scheduler's own
+	// goroutines are counted, so goroutines of earlier tests still ending
+	// do not count.
 	deadline := time.Now().Add(time.Minute)
-	for runtime.NumGoroutine() < base+5 {
+	for schedulerGoroutines() < 5 {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d goroutines, want the pool's 4 and Run's", runtime.NumGoroutine()-base)
+			t.Fatalf("%d goroutines of the scheduler, want the pool's 4 and Run's", schedulerGoroutines())
 		}
 		time.Sleep(time.Millisecond)
 	}
 	for range 20 {
-		if n := runtime.NumGoroutine() - base; n > 8 {
-			t.Fatalf("%d goroutines for 1,000 waiting checks and a pool of 4, want at most 8", n)
+		if n := schedulerGoroutines(); n > 8 {
+			t.Fatalf("%d goroutines of the scheduler for 1,000 waiting checks and a pool of 4, want at most 8", n)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
 	stop()
-	for runtime.NumGoroutine() > base {
+	for schedulerGoroutines() > 0 {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d goroutines left after Run returned", runtime.NumGoroutine()-base)
+			t.Fatalf("%d goroutines of the scheduler left after Run returned", schedulerGoroutines())
 		}
 		time.Sleep(time.Millisecond)
 	}
@@ -328,4 +330,25 @@ func TestSchedulerParksChecksInTimersNotGoroutines(t *testing.T) {
 	if n := len(rec.results); n != 0 {
 		t.Fatalf("%d checks probed before their slot", n)
 	}
+}
+
+// schedulerGoroutines counts the goroutines running Scheduler.Run, started
+// by it, or running a check's timer callback.
+func schedulerGoroutines() int {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	count := 0
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, "probe/worker.(*Scheduler).Run") || strings.Contains(g, "probe/worker.(*schedRun)") {
+			count++
+		}
+	}
+	return count
 }

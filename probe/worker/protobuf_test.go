@@ -41,6 +41,18 @@ func TestWriteProtoIsWhatProtoMarshalWrites(t *testing.T) {
 	zero := &counterSeries{desc: desc, labels: labels, created: &timestamppb.Timestamp{Seconds: -5, Nanos: -1}}
 	gauge := &gaugeSeries{desc: desc, labels: labels}
 	gauge.set(-0.5)
+	// Families larger than protoChunk, streamed in several writes.
+	var counters, gauges []prometheus.Metric
+	for i := range 3 * protoChunk / 100 {
+		c := &counterSeries{desc: desc, labels: labels, created: created}
+		if i%7 == 0 {
+			c.created = nil
+		}
+		c.add(uint64(i) << (i % 60))
+		g := &gaugeSeries{desc: desc, labels: labels}
+		g.set(float64(i) / 3)
+		counters, gauges = append(counters, c), append(gauges, g)
+	}
 
 	for _, f := range []struct {
 		kind    dto.MetricType
@@ -49,6 +61,8 @@ func TestWriteProtoIsWhatProtoMarshalWrites(t *testing.T) {
 		{dto.MetricType_HISTOGRAM, []prometheus.Metric{hist, empty}},
 		{dto.MetricType_COUNTER, []prometheus.Metric{counter, zero}},
 		{dto.MetricType_GAUGE, []prometheus.Metric{gauge}},
+		{dto.MetricType_COUNTER, counters},
+		{dto.MetricType_GAUGE, gauges},
 	} {
 		fam := &seriesFamily{name: "llmprobe_test", help: "A test family.", kind: f.kind.Enum(), upper: upper}
 		var entries []seriesEntry

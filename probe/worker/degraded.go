@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"math"
 	"slices"
 	"time"
 
@@ -48,37 +49,41 @@ func slowPhaseName(c probe.Check) string {
 }
 
 // latencyHistory keeps a day of a check's slow-phase durations as hourly
-// histograms over probe.DurationBuckets: about 1.8 KB per check.
+// histograms over probe.DurationBuckets: 960 bytes per check. An hour holds
+// at most 3,600 probes (1 s interval), well within uint16; a count stops
+// at its maximum rather than wrap.
 type latencyHistory struct {
 	slots [24]latencySlot
 }
 
 type latencySlot struct {
-	hour   int64 // unix hour the counts are for
-	counts [17]uint32
+	hour   int32 // unix hour the counts are for (until the year 246,000)
+	counts [17]uint16
 }
 
 func (h *latencyHistory) add(at time.Time, d time.Duration) {
-	hour := at.Unix() / 3600
-	s := &h.slots[hour%int64(len(h.slots))]
+	hour := int32(at.Unix() / 3600)
+	s := &h.slots[hour%int32(len(h.slots))]
 	if s.hour != hour {
 		*s = latencySlot{hour: hour}
 	}
-	s.counts[bucketIndex(d.Seconds())]++
+	if c := &s.counts[bucketIndex(d.Seconds())]; *c < math.MaxUint16 {
+		*c++
+	}
 }
 
 // baselineP95 is the p95 in milliseconds of the slots of the day before
 // the current hour, and how many samples it rests on.
 func (h *latencyHistory) baselineP95(now time.Time) (float64, int) {
-	cur := now.Unix() / 3600
+	cur := int32(now.Unix() / 3600)
 	var counts [17]uint32
 	n := 0
 	for _, s := range h.slots {
-		if s.hour >= cur || s.hour < cur-int64(len(h.slots)) {
+		if s.hour >= cur || s.hour < cur-int32(len(h.slots)) {
 			continue
 		}
 		for i, c := range s.counts {
-			counts[i] += c
+			counts[i] += uint32(c)
 			n += int(c)
 		}
 	}

@@ -258,25 +258,30 @@ func ttfbPercentiles(recent []Sample) Percentiles {
 	return Percentiles{P50: at(0.5), P95: at(0.95)}
 }
 
-// sample is a Sample as the store keeps it: 32 bytes instead of 96, since
+// sample is a Sample as the store keeps it: 24 bytes instead of 96, since
 // a worker keeps LLMPROBE_HISTORY of them per check (60,000 for 1,000
 // checks). Durations are whole microseconds, as Milliseconds rounds them.
 type sample struct {
 	at                      int64 // unix nanoseconds
 	ttfbUs, ttftUs, totalUs uint32
-	status                  uint16
-	outcome, reason         uint8 // indexes in probe.Outcomes and probe.Reasons; noIndex when not in them
-	unmeasured              bool
+	status                  uint16 // the HTTP status (3 digits), and unmeasuredBit
+	outcome, reason         uint8  // indexes in probe.Outcomes and probe.Reasons; noIndex when not in them
 }
 
-const noIndex = math.MaxUint8
+const (
+	noIndex       = math.MaxUint8
+	unmeasuredBit = 1 << 15
+)
 
 func packSample(r probe.Result, unmeasured bool) sample {
 	us := func(d time.Duration) uint32 {
 		return uint32(min(max(d.Round(time.Microsecond).Microseconds(), 0), math.MaxUint32))
 	}
 	sm := sample{at: r.StartedAt.UnixNano(), ttfbUs: us(r.Timings.TTFB), ttftUs: us(r.Timings.TTFT), totalUs: us(r.Timings.Total),
-		status: uint16(min(max(r.StatusCode, 0), math.MaxUint16)), outcome: noIndex, reason: noIndex, unmeasured: unmeasured}
+		status: uint16(min(max(r.StatusCode, 0), unmeasuredBit-1)), outcome: noIndex, reason: noIndex}
+	if unmeasured {
+		sm.status |= unmeasuredBit
+	}
 	if i := outcomeIndex(r.Outcome); i >= 0 {
 		sm.outcome = uint8(i)
 	}
@@ -289,7 +294,8 @@ func packSample(r probe.Result, unmeasured bool) sample {
 // Sample unpacks the sample as /api/status shows it.
 func (sm sample) Sample() Sample {
 	ms := func(us uint32) float64 { return float64(us) / 1e3 }
-	out := Sample{At: time.Unix(0, sm.at), StatusCode: int(sm.status), TTFBms: ms(sm.ttfbUs), TTFTms: ms(sm.ttftUs), TotalMs: ms(sm.totalUs), Unmeasured: sm.unmeasured}
+	out := Sample{At: time.Unix(0, sm.at), StatusCode: int(sm.status &^ unmeasuredBit), TTFBms: ms(sm.ttfbUs), TTFTms: ms(sm.ttftUs), TotalMs: ms(sm.totalUs),
+		Unmeasured: sm.status&unmeasuredBit != 0}
 	if int(sm.outcome) < len(probe.Outcomes) {
 		out.Outcome = probe.Outcomes[sm.outcome]
 	}
@@ -308,6 +314,9 @@ type sampleRing struct {
 
 func (r *sampleRing) add(history int, sm sample) {
 	if len(r.buf) < history {
+		if r.buf == nil {
+			r.buf = make([]sample, 0, history) // at once: appending would grow it to 64 for 60
+		}
 		r.buf = append(r.buf, sm)
 		return
 	}

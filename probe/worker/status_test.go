@@ -3,6 +3,7 @@ package worker
 import (
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/llmprobe/llmprobe/probe"
 )
@@ -39,5 +40,49 @@ func TestStatusReportCountsOutcomesOverHourAndDay(t *testing.T) {
 	}
 	if cr.TTFB.P50 != 100 && cr.TTFB.P50 != 300 || cr.TTFB.P95 != 300 {
 		t.Errorf("ttfb percentiles %+v", cr.TTFB)
+	}
+}
+
+// TestSamplesKeepStatusAndUnmeasuredInOneField packs the unmeasured flag
+// into the status field's top bit (a sample is 24 bytes, 60 of them a
+// check): the two must come back apart, whatever the status.
+func TestSamplesKeepStatusAndUnmeasuredInOneField(t *testing.T) {
+	if size := unsafe.Sizeof(sample{}); size != 24 {
+		t.Errorf("a sample is %d bytes, want 24", size)
+	}
+	if size := unsafe.Sizeof(latencySlot{}); size != 40 {
+		t.Errorf("a latency slot is %d bytes, want 40", size)
+	}
+	at := time.Date(2026, 4, 20, 15, 44, 0, 123, time.UTC)
+	for _, tc := range []struct {
+		status, want int
+		unmeasured   bool
+	}{
+		{200, 200, false}, {529, 529, true}, {0, 0, true}, {999, 999, false},
+		{-1, 0, false}, {1 << 15, 1<<15 - 1, false}, {1 << 20, 1<<15 - 1, true},
+	} {
+		r := probe.Result{Outcome: probe.OutcomeOriginError, Reason: probe.ReasonOverloaded, StatusCode: tc.status, StartedAt: at,
+			Timings: probe.Timings{TTFB: 1500 * time.Microsecond, Total: 2 * time.Second}}
+		got := packSample(r, tc.unmeasured).Sample()
+		if got.StatusCode != tc.want || got.Unmeasured != tc.unmeasured {
+			t.Errorf("status %d, unmeasured %v: got status %d, unmeasured %v", tc.status, tc.unmeasured, got.StatusCode, got.Unmeasured)
+		}
+		if !got.At.Equal(at) || got.Outcome != r.Outcome || got.Reason != r.Reason || got.TTFBms != 1.5 || got.TotalMs != 2000 {
+			t.Errorf("status %d: unpacked %+v", tc.status, got)
+		}
+	}
+}
+
+// TestLatencyCountsStopAtTheirMaximum fills one hour's bucket past what a
+// uint16 holds: it must saturate, not wrap to a small count.
+func TestLatencyCountsStopAtTheirMaximum(t *testing.T) {
+	var h latencyHistory
+	at := time.Date(2026, 4, 20, 15, 0, 0, 0, time.UTC)
+	for range 1<<16 + 10 {
+		h.add(at, 300*time.Millisecond)
+	}
+	p95, n := h.baselineP95(at.Add(time.Hour))
+	if n != 1<<16-1 || p95 <= 0 {
+		t.Errorf("baseline rests on %d samples (p95 %v ms), want %d", n, p95, 1<<16-1)
 	}
 }

@@ -333,22 +333,20 @@ func (r *sampleRing) samples() []Sample {
 	return out
 }
 
-// window counts outcomes in fixed-width time buckets in a ring.
+// window counts outcomes in fixed-width time buckets in a ring. The ring
+// holds the slots (last-len, last]: which span a bucket counts follows from
+// where it is, so a bucket is its five counts and nothing else (10 bytes; a
+// check keeps 156 of them, an hour of minutes and a day of quarter hours).
+// A minute or a quarter hour holds at most 900 probes (1 s interval), well
+// within uint16; a count stops at its maximum rather than wrap.
 type window struct {
 	width   time.Duration
-	buckets []windowBucket
-}
-
-// windowBucket is 16 bytes: a check keeps 156 of them (an hour of minutes,
-// a day of quarter hours). A minute or a quarter hour holds at most 900
-// probes (1 s interval), well within uint16.
-type windowBucket struct {
-	slot   int32 // unix time / width (minutes until the year 6053); identifies which span the counts are for
-	counts [5]uint16
+	last    int64 // the newest slot written (unix time / width); -1: none
+	buckets [][5]uint16
 }
 
 func newWindow(width time.Duration, n int) *window {
-	return &window{width: width, buckets: make([]windowBucket, n)}
+	return &window{width: width, last: -1, buckets: make([][5]uint16, n)}
 }
 
 func outcomeIndex(o probe.Outcome) int {
@@ -365,13 +363,20 @@ func (w *window) add(t time.Time, o probe.Outcome) {
 	if i < 0 {
 		return
 	}
-	slot := t.UnixNano() / int64(w.width)
-	b := &w.buckets[int(slot%int64(len(w.buckets)))]
-	if int64(b.slot) != slot {
-		*b = windowBucket{slot: int32(slot)}
+	slot, n := t.UnixNano()/int64(w.width), int64(len(w.buckets))
+	switch {
+	case slot < 0 || slot <= w.last-n:
+		return // before 1970, or older than the ring holds
+	case slot > w.last:
+		// Moving on: the buckets of the slots skipped, and of the new one,
+		// held counts of slots now too old.
+		for s := max(w.last+1, slot-n+1); s <= slot; s++ {
+			w.buckets[s%n] = [5]uint16{}
+		}
+		w.last = slot
 	}
-	if b.counts[i] < math.MaxUint16 {
-		b.counts[i]++
+	if c := &w.buckets[slot%n][i]; *c < math.MaxUint16 {
+		*c++
 	}
 }
 
@@ -382,11 +387,9 @@ func (w *window) availability(now time.Time, span time.Duration) Availability {
 	}
 	cur := now.UnixNano() / int64(w.width)
 	oldest := (now.Add(-span).UnixNano()) / int64(w.width)
-	for _, b := range w.buckets {
-		if int64(b.slot) <= oldest || int64(b.slot) > cur {
-			continue
-		}
-		for i, n := range b.counts {
+	n := int64(len(w.buckets))
+	for slot := max(oldest+1, w.last-n+1, 0); slot <= min(cur, w.last); slot++ {
+		for i, n := range w.buckets[slot%n] {
 			a.ByOutcome[probe.Outcomes[i]] += int(n)
 			a.Total += int(n)
 		}

@@ -86,3 +86,42 @@ func TestLatencyCountsStopAtTheirMaximum(t *testing.T) {
 		t.Errorf("baseline rests on %d samples (p95 %v ms), want %d", n, p95, 1<<16-1)
 	}
 }
+
+// TestWindowRingForgetsWhatItNoLongerHolds drives an hour of minute
+// buckets through what the ring's position-only buckets must get right: a
+// bucket reused a full ring later, a result older than the newest, one too
+// old to hold, and a gap longer than the ring.
+func TestWindowRingForgetsWhatItNoLongerHolds(t *testing.T) {
+	t0 := time.Date(2026, 4, 20, 0, 0, 0, 0, time.UTC)
+	minute := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
+	w := newWindow(time.Minute, 60)
+	total := func(now int, span time.Duration) (int, int) {
+		a := w.availability(minute(now), span)
+		return a.Total, a.ByOutcome[probe.OutcomeEdgeError]
+	}
+	w.add(minute(0), probe.OutcomeEdgeError)
+	w.add(minute(30), probe.OutcomeSuccess)
+	w.add(minute(10), probe.OutcomeSuccess) // older than the newest: still counted
+	if n, edge := total(30, time.Hour); n != 3 || edge != 1 {
+		t.Errorf("at minute 30: %d probes, %d edge errors, want 3 and 1", n, edge)
+	}
+	w.add(minute(60), probe.OutcomeSuccess) // minute 0's bucket, a ring later
+	if n, edge := total(60, time.Hour); n != 3 || edge != 0 {
+		t.Errorf("at minute 60: %d probes, %d edge errors, want 3 (minutes 10, 30, 60) and 0", n, edge)
+	}
+	w.add(minute(0), probe.OutcomeEdgeError) // too old for the ring now
+	if n, _ := total(60, time.Hour); n != 3 {
+		t.Errorf("a result a ring older than the newest was counted: %d probes, want 3", n)
+	}
+	if n, _ := total(60, 20*time.Minute); n != 1 {
+		t.Errorf("last 20 minutes at minute 60: %d probes, want 1", n)
+	}
+	w.add(minute(500), probe.OutcomeOriginError) // a gap longer than the ring
+	if n, _ := total(500, time.Hour); n != 1 {
+		t.Errorf("after a long gap: %d probes, want 1", n)
+	}
+	if n, _ := total(5000, time.Hour); n != 0 {
+		t.Errorf("long after the last result: %d probes, want 0", n)
+	}
+	w.add(time.Unix(-120, 0), probe.OutcomeSuccess) // before 1970: ignored, not a panic
+}

@@ -118,6 +118,8 @@ func (r *Registry) each(mfs []*dto.MetricFamily, f func(mf *dto.MetricFamily, pc
 type familyBuffer struct {
 	proto, metric, inner, prefix []byte
 	protoMax                     int // the largest family in proto so far
+	// text is a text family's next chunk (text.go).
+	text []byte
 
 	family   dto.MetricFamily
 	metrics  []dto.Metric

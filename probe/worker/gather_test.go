@@ -3,6 +3,7 @@ package worker_test
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -98,6 +99,15 @@ func TestMetricsHandlerServesWhatPromhttpServes(t *testing.T) {
 			m.Observe(r)
 		}
 	}
+	// A check whose labels need escaping, gauges that format in their own
+	// way, a counter past 2^53 and a negative duration.
+	odd := benchResult(probe.Check{Provider: probe.Provider{ID: `we\ird"pro` + "\nvider"}, Kind: probe.KindChat, Model: "модель-ü", Region: "eu"}, 3)
+	odd.TraceID = "0af7651916cd43dd8448eb211c80319c"
+	nan, inf := math.NaN(), math.Inf(-1)
+	odd.RateLimit.Requests, odd.RateLimit.Tokens = &nan, &inf
+	odd.Tokens.Input = 1 << 60
+	odd.Timings.Total = -time.Second
+	m.Observe(odd)
 	ours := worker.MetricsHandler(reg)
 	ref := promhttp.HandlerFor(reg, promhttp.HandlerOpts{EnableOpenMetrics: true, Registry: reg})
 	serve := func(h http.Handler, target, accept string) (string, string) {
@@ -119,7 +129,15 @@ func TestMetricsHandlerServesWhatPromhttpServes(t *testing.T) {
 		{"/metrics", "application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"},
 		{"/metrics", "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.6,application/openmetrics-text;version=1.0.0;q=0.5"},
 		{"/metrics", "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8"},
+		{"/metrics", "application/openmetrics-text;version=1.0.0;escaping=underscores"},
+		{"/metrics", "application/openmetrics-text;version=0.0.1;escaping=dots"},
+		{"/metrics", "application/openmetrics-text"},
+		{"/metrics", "text/plain;version=0.0.4;escaping=values"},
+		{"/metrics", "application/openmetrics-text;version=2.0.0"},
+		{"/metrics", "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=text"},
+		{"/metrics", "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=compact-text"},
 		{"/metrics?name[]=llmprobe_probes_total&name[]=llmprobe_phase_duration_seconds", ""},
+		{"/metrics?name[]=llmprobe_probes_total&name[]=llmprobe_phase_duration_seconds", "application/openmetrics-text;version=1.0.0"},
 	} {
 		wantType, want := serve(ref, tc.target, tc.accept)
 		for i := range 2 {

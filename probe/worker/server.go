@@ -86,10 +86,13 @@ const maxScrapesInFlight = 2
 //     (bench/README.md). BestSpeed takes about half as long for a page
 //     about 15 % larger, and a scrape travels a LAN or loopback.
 //
-//   - In the protobuf format, the per-check families are encoded from
-//     the series themselves, without messages (protobuf.go): a scrape of
-//     1,000 checks then allocates about a quarter of what it did, and
-//     takes about half the CPU.
+//   - In the protobuf and text formats (text 0.0.4, OpenMetrics 0.0.1
+//     and 1.0.0), the per-check families are encoded from the series
+//     themselves, without messages (protobuf.go, text.go): a scrape of
+//     1,000 checks then allocates 1.3 MiB (protobuf) or 0.3 MiB (text),
+//     was 21 and 19 MiB, and takes a quarter to a third of the CPU. The
+//     messages above serve only the formats left (OpenMetrics 2.0, the
+//     protobuf text formats) and families an escaping scheme would rename.
 //
 // Format negotiation and every other encoding are client_golang's and
 // prometheus/common's (expfmt), as in promhttp; so are the handler's
@@ -158,6 +161,10 @@ func MetricsHandler(reg *Registry) http.Handler {
 			if pc != nil {
 				if direct && pc.family.protoEncodable(pc.entries) {
 					encErr = pc.family.writeProto(w, pc.entries, buf)
+					return encErr == nil
+				}
+				if pc.family.textEncodable(pc.entries, format) {
+					encErr = pc.family.writeText(w, pc.entries, format, buf)
 					return encErr == nil
 				}
 				mf = pc.write(buf)

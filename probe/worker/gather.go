@@ -157,6 +157,7 @@ func (f *seriesFamily) write(entries []seriesEntry, buf *familyBuffer) *dto.Metr
 	for k, e := range entries {
 		m := &buf.metrics[k]
 		m.Reset()
+		m.Label = e.labels
 		switch s := e.m.(type) {
 		case *counterSeries:
 			v := &buf.values[k]
@@ -164,14 +165,14 @@ func (f *seriesFamily) write(entries []seriesEntry, buf *familyBuffer) *dto.Metr
 			c := &buf.counters[k]
 			c.Reset()
 			c.Value, c.CreatedTimestamp = v, s.created
-			m.Label, m.Counter = s.labels, c
+			m.Counter = c
 		case *gaugeSeries:
 			v := &buf.values[k]
 			*v = s.value()
 			g := &buf.gauges[k]
 			g.Reset()
 			g.Value = v
-			m.Label, m.Gauge = s.labels, g
+			m.Gauge = g
 		case *histogramSeries:
 			s.write(m, &buf.hist)
 		}

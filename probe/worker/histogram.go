@@ -30,8 +30,6 @@ import (
 // for the native histogram as well: Prometheus does), and a histogram over
 // its bucket limit only halves its resolution; it is never reset.
 type histogramSeries struct {
-	desc    *prometheus.Desc
-	labels  []*dto.LabelPair // shared; never written
 	created *timestamppb.Timestamp
 	upper   []float64 // classic upper bounds, shared by the family; never written
 
@@ -154,8 +152,8 @@ func (b *nativeBuckets) halve() {
 	*b = out
 }
 
-func newHistogramSeries(desc *prometheus.Desc, labels []*dto.LabelPair, upper []float64) *histogramSeries {
-	return &histogramSeries{desc: desc, labels: labels, upper: upper, created: timestamppb.Now(),
+func newHistogramSeries(upper []float64) *histogramSeries {
+	return &histogramSeries{upper: upper, created: timestamppb.Now(),
 		classic: make([]uint64, len(upper)+1), schema: nativeSchema}
 }
 
@@ -201,17 +199,11 @@ func (h *histogramSeries) observe(v float64, exemplar []*dto.LabelPair) {
 	}
 }
 
-// Desc implements prometheus.Metric.
-func (h *histogramSeries) Desc() *prometheus.Desc { return h.desc }
-
 // Write implements prometheus.Metric: the classic buckets (cumulative,
 // +Inf only when it holds an exemplar, as client_golang writes it) and the
 // native buckets as spans and deltas, in newly allocated messages (a few
 // slabs, not a message per value as client_golang's).
-func (h *histogramSeries) Write(out *dto.Metric) error {
-	h.write(out, nil)
-	return nil
-}
+func (h *histogramSeries) writeTo(out *dto.Metric) { h.write(out, nil) }
 
 // write is Write with the messages taken from s; with a nil s, newly
 // allocated. /metrics writes a family's histograms from one histSlab,
@@ -259,7 +251,6 @@ func (h *histogramSeries) write(out *dto.Metric, s *histSlab) {
 	his.Schema, his.ZeroThreshold, his.ZeroCount = &msg.schema, &nativeZeroThreshold, &msg.zero
 	his.NegativeSpan, his.NegativeDelta = h.neg.spans(s)
 	his.PositiveSpan, his.PositiveDelta = h.pos.spans(s)
-	out.Label = h.labels
 	out.Histogram = his
 }
 

@@ -58,7 +58,7 @@ func TestHistogramSeriesWritesWhatClientGolangWrites(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ref := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "h", Help: "h", Buckets: probe.DurationBuckets,
 				NativeHistogramBucketFactor: 1.1, NativeHistogramMaxBucketNumber: nativeMaxBuckets, NativeHistogramMaxExemplars: -1})
-			own := newHistogramSeries(nil, nil, probe.DurationBuckets)
+			own := newHistogramSeries(probe.DurationBuckets)
 			trace := []*dto.LabelPair{{Name: new(probe.ExemplarTraceIDLabel), Value: new("4bf92f3577b34da6a3ce929d0e0e4736")}}
 			for i := range tc.n {
 				v := tc.value()
@@ -74,7 +74,7 @@ func TestHistogramSeriesWritesWhatClientGolangWrites(t *testing.T) {
 				}
 			}
 			var m dto.Metric
-			if err := own.Write(&m); err != nil {
+			if err := writeSeries(own, &m); err != nil {
 				t.Fatal(err)
 			}
 			if got := m.GetHistogram().GetSchema(); got != tc.schema {
@@ -93,7 +93,7 @@ func compareHistograms(t *testing.T, n int, ref prometheus.Histogram, own *histo
 	if err := ref.Write(&want); err != nil {
 		t.Fatal(err)
 	}
-	if err := own.Write(&got); err != nil {
+	if err := writeSeries(own, &got); err != nil {
 		t.Fatal(err)
 	}
 	// The written exemplars are the histograms' own: normalize copies.
@@ -122,7 +122,7 @@ func compareHistograms(t *testing.T, n int, ref prometheus.Histogram, own *histo
 // trace replaces its classic bucket's exemplar, with its own value and a
 // current timestamp, and leaves every other bucket's alone.
 func TestHistogramSeriesExemplarIsTheNewestOfItsBucket(t *testing.T) {
-	h := newHistogramSeries(nil, nil, []float64{0.1, 1})
+	h := newHistogramSeries([]float64{0.1, 1})
 	tr := func(id string) []*dto.LabelPair {
 		return []*dto.LabelPair{{Name: new(probe.ExemplarTraceIDLabel), Value: new(id)}}
 	}
@@ -133,7 +133,7 @@ func TestHistogramSeriesExemplarIsTheNewestOfItsBucket(t *testing.T) {
 	h.observe(0.08, nil)
 	h.observe(5, tr("d"))
 	var m dto.Metric
-	if err := h.Write(&m); err != nil {
+	if err := writeSeries(h, &m); err != nil {
 		t.Fatal(err)
 	}
 	b := m.GetHistogram().GetBucket()
@@ -155,7 +155,7 @@ func TestHistogramSeriesExemplarIsTheNewestOfItsBucket(t *testing.T) {
 // goroutines while scrapes write the histogram are all counted, in the
 // classic and the native buckets alike (run with -race).
 func TestHistogramSeriesObservesWhileWritten(t *testing.T) {
-	h := newHistogramSeries(nil, nil, probe.PhaseBuckets)
+	h := newHistogramSeries(probe.PhaseBuckets)
 	var wg sync.WaitGroup
 	for g := range 4 {
 		wg.Go(func() {
@@ -169,13 +169,13 @@ func TestHistogramSeriesObservesWhileWritten(t *testing.T) {
 		defer close(done)
 		for range 50 {
 			var m dto.Metric
-			_ = h.Write(&m)
+			_ = writeSeries(h, &m)
 		}
 	}()
 	wg.Wait()
 	<-done
 	var m dto.Metric
-	if err := h.Write(&m); err != nil {
+	if err := writeSeries(h, &m); err != nil {
 		t.Fatal(err)
 	}
 	var native, running int64
@@ -215,7 +215,7 @@ func BenchmarkHistogramMemory(b *testing.B) {
 		{"histogramSeries", func() []observer {
 			hs := make([]observer, 4300)
 			for i := range hs {
-				hs[i] = ownObserver{newHistogramSeries(nil, nil, probe.PhaseBuckets)}
+				hs[i] = ownObserver{newHistogramSeries(probe.PhaseBuckets)}
 			}
 			return hs
 		}},
@@ -248,3 +248,11 @@ func BenchmarkHistogramMemory(b *testing.B) {
 type ownObserver struct{ *histogramSeries }
 
 func (o ownObserver) Observe(v float64) { o.observe(v, nil) }
+
+func (o ownObserver) Write(m *dto.Metric) error { return writeSeries(o.histogramSeries, m) }
+
+// writeSeries writes v's values into m as a collection does.
+func writeSeries(v seriesValue, m *dto.Metric) error {
+	v.writeTo(m)
+	return nil
+}

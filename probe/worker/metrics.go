@@ -176,7 +176,7 @@ func (m *Metrics) stray(r probe.Result) {
 			return
 		}
 	}
-	s := &counterSeries{desc: cc.probes.desc, labels: ls, created: cs.created}
+	s := &counterSeries{created: cs.created}
 	s.add(1)
 	cc.probes.add(ls, s)
 	cc.mu.Unlock()

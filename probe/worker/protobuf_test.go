@@ -5,7 +5,6 @@ import (
 	"math"
 	"testing"
 
-	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
@@ -21,10 +20,9 @@ func TestWriteProtoIsWhatProtoMarshalWrites(t *testing.T) {
 	pair := func(n, v string) *dto.LabelPair { return &dto.LabelPair{Name: &n, Value: &v} }
 	labels := []*dto.LabelPair{pair("check", "chat"), pair("model", "m-ü"), pair("provider", "openai"), pair("region", "")}
 	upper := []float64{0.1, 0.5, 1, 5}
-	desc := prometheus.NewDesc("x", "x", nil, nil)
 	created := &timestamppb.Timestamp{Seconds: 1767225600, Nanos: 123}
 
-	hist := newHistogramSeries(desc, labels, upper)
+	hist := newHistogramSeries(upper)
 	hist.created = created
 	trace := []*dto.LabelPair{pair("trace_id", "0af7651916cd43dd8448eb211c80319c")}
 	for _, v := range []float64{-3, -0.25, 0, 1e-130, 0.05, 0.05, 0.7, 2, 40, 1e6, math.NaN()} {
@@ -33,34 +31,34 @@ func TestWriteProtoIsWhatProtoMarshalWrites(t *testing.T) {
 	hist.observe(0.3, trace)
 	hist.observe(9, trace) // +Inf's bucket gets an exemplar: written
 	hist.observe(1.5, []*dto.LabelPair{})
-	empty := newHistogramSeries(desc, labels, upper)
+	empty := newHistogramSeries(upper)
 	empty.created = &timestamppb.Timestamp{}
 
-	counter := &counterSeries{desc: desc, labels: labels, created: created}
+	counter := &counterSeries{created: created}
 	counter.add(42)
-	zero := &counterSeries{desc: desc, labels: labels, created: &timestamppb.Timestamp{Seconds: -5, Nanos: -1}}
-	gauge := &gaugeSeries{desc: desc, labels: labels}
+	zero := &counterSeries{created: &timestamppb.Timestamp{Seconds: -5, Nanos: -1}}
+	gauge := &gaugeSeries{}
 	gauge.set(-0.5)
 	// Families larger than protoChunk, streamed in several writes.
-	var counters, gauges []prometheus.Metric
+	var counters, gauges []seriesValue
 	for i := range 3 * protoChunk / 100 {
-		c := &counterSeries{desc: desc, labels: labels, created: created}
+		c := &counterSeries{created: created}
 		if i%7 == 0 {
 			c.created = nil
 		}
 		c.add(uint64(i) << (i % 60))
-		g := &gaugeSeries{desc: desc, labels: labels}
+		g := &gaugeSeries{}
 		g.set(float64(i) / 3)
 		counters, gauges = append(counters, c), append(gauges, g)
 	}
 
 	for _, f := range []struct {
 		kind    dto.MetricType
-		entries []prometheus.Metric
+		entries []seriesValue
 	}{
-		{dto.MetricType_HISTOGRAM, []prometheus.Metric{hist, empty}},
-		{dto.MetricType_COUNTER, []prometheus.Metric{counter, zero}},
-		{dto.MetricType_GAUGE, []prometheus.Metric{gauge}},
+		{dto.MetricType_HISTOGRAM, []seriesValue{hist, empty}},
+		{dto.MetricType_COUNTER, []seriesValue{counter, zero}},
+		{dto.MetricType_GAUGE, []seriesValue{gauge}},
 		{dto.MetricType_COUNTER, counters},
 		{dto.MetricType_GAUGE, gauges},
 	} {

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -102,7 +101,7 @@ func (f *seriesFamily) textEncodable(entries []seriesEntry, format expfmt.Format
 
 // kindOf is the family type of the message write gives a series; for any
 // other series, which writeText does not write, no type at all.
-func kindOf(m prometheus.Metric) dto.MetricType {
+func kindOf(m seriesValue) dto.MetricType {
 	switch m.(type) {
 	case *counterSeries:
 		return dto.MetricType_COUNTER
@@ -126,11 +125,11 @@ func (f *seriesFamily) writeText(w io.Writer, entries []seriesEntry, format expf
 		var err error
 		switch s := e.m.(type) {
 		case *counterSeries:
-			b = appendTextSample(b, f.name, s.labels, s.value(), om)
+			b = appendTextSample(b, f.name, e.labels, s.value(), om)
 		case *gaugeSeries:
-			b = appendTextSample(b, f.name, s.labels, s.value(), om)
+			b = appendTextSample(b, f.name, e.labels, s.value(), om)
 		case *histogramSeries:
-			b, err = s.appendText(b, f.name, om)
+			b, err = s.appendText(b, f.name, e.labels, om)
 		}
 		if err != nil || len(b) >= textChunk {
 			// Written between series only: a histogram's lines are
@@ -191,10 +190,10 @@ func appendTextSample(b []byte, name string, labels []*dto.LabelPair, v float64,
 // appendText appends the histogram's lines, reading it as write does:
 // its classic buckets cumulated, +Inf listed only when it holds an
 // exemplar.
-func (h *histogramSeries) appendText(b []byte, name string, om bool) ([]byte, error) {
+func (h *histogramSeries) appendText(b []byte, name string, labels []*dto.LabelPair, om bool) ([]byte, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	ls := lineLabels{pairs: h.labels}
+	ls := lineLabels{pairs: labels}
 	count := func(b []byte, c uint64) []byte {
 		if om {
 			return strconv.AppendUint(b, c, 10)

@@ -145,7 +145,7 @@ func textTestFamilies(t *testing.T) []textFamily {
 	upper := []float64{0.5, 1, math.Inf(1)}
 	bare := &seriesFamily{name: "llmprobe_test_bare", help: "", kind: dto.MetricType_HISTOGRAM.Enum(), upper: upper}
 	bare.desc = prometheus.NewDesc(bare.name, bare.help, nil, nil)
-	h := newHistogramSeries(bare.desc, nil, upper)
+	h := newHistogramSeries(upper)
 	for _, v := range []float64{0.25, 1, 3} {
 		h.observe(v, nil)
 	}
@@ -160,7 +160,7 @@ func textTestFamilies(t *testing.T) []textFamily {
 	g.set(-0.5)
 	return append(fams,
 		textFamily{things, things.entries},
-		textFamily{bare, []seriesEntry{{m: h}, {m: newHistogramSeries(bare.desc, nil, nil)}}},
+		textFamily{bare, []seriesEntry{{m: h}, {m: newHistogramSeries(nil)}}},
 		textFamily{gauge, append(gauge.entries, seriesEntry{m: g})})
 }
 
@@ -247,8 +247,7 @@ func TestWriteTextIsWhatExpfmtWrites(t *testing.T) {
 func TestWriteTextStopsWhereExpfmtStops(t *testing.T) {
 	upper := []float64{0.5, 1}
 	f := &seriesFamily{name: "llmprobe_test_seconds", help: "h", kind: dto.MetricType_HISTOGRAM.Enum(), upper: upper}
-	desc := prometheus.NewDesc(f.name, f.help, nil, nil)
-	ok, bad := newHistogramSeries(desc, nil, upper), newHistogramSeries(desc, nil, upper)
+	ok, bad := newHistogramSeries(upper), newHistogramSeries(upper)
 	trace := []*dto.LabelPair{{Name: new("trace_id"), Value: new("x")}}
 	ok.observe(0.7, trace)
 	bad.observe(0.7, trace)
@@ -341,7 +340,7 @@ func TestWriteTextWhileProbesObserve(t *testing.T) {
 func TestTextEncodableLeavesTheRestToExpfmt(t *testing.T) {
 	pair := func(n, v string) *dto.LabelPair { return &dto.LabelPair{Name: &n, Value: &v} }
 	counter := func(labels ...*dto.LabelPair) seriesEntry {
-		return seriesEntry{labels: labels, m: &counterSeries{labels: labels}}
+		return seriesEntry{labels: labels, m: &counterSeries{}}
 	}
 	fam := func(name string) *seriesFamily {
 		return &seriesFamily{name: name, help: "h", kind: dto.MetricType_COUNTER.Enum()}
@@ -360,10 +359,10 @@ func TestTextEncodableLeavesTheRestToExpfmt(t *testing.T) {
 		{"a name escaping changes", fam("llmprobe.x_total"), ok, om},
 		{"a label name escaping changes", fam("llmprobe_x_total"), []seriesEntry{counter(pair("check.kind", "chat"))}, om},
 		{"a __name__ label", fam("llmprobe_x_total"), []seriesEntry{counter(pair("__name__", "a.b"))}, om},
-		{"a gauge in a counter family", fam("llmprobe_x_total"), append(slices.Clone(ok), seriesEntry{labels: ok[0].labels, m: &gaugeSeries{labels: ok[0].labels}}), om},
+		{"a gauge in a counter family", fam("llmprobe_x_total"), append(slices.Clone(ok), seriesEntry{labels: ok[0].labels, m: &gaugeSeries{}}), om},
 		{"no series", fam("llmprobe_x_total"), nil, om},
-		{"an untyped family of another metric", &seriesFamily{name: "llmprobe_x", kind: dto.MetricType_UNTYPED.Enum()},
-			[]seriesEntry{{labels: ok[0].labels, m: prometheus.NewGauge(prometheus.GaugeOpts{Name: "llmprobe_x"})}}, om},
+		{"an untyped family", &seriesFamily{name: "llmprobe_x", kind: dto.MetricType_UNTYPED.Enum()},
+			[]seriesEntry{{labels: ok[0].labels, m: &counterSeries{}}}, om},
 		{"protobuf", fam("llmprobe_x_total"), ok, expfmt.FmtProtoDelim},
 		{"protobuf text", fam("llmprobe_x_total"), ok, expfmt.FmtProtoText},
 		{"protobuf compact text", fam("llmprobe_x_total"), ok, expfmt.FmtProtoCompact},

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"text/tabwriter"
 
 	"github.com/kelseyhightower/envconfig"
@@ -24,6 +25,7 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fmt.Fprintln(stderr, "usage: llmprobe run [--check-config]\n\nRun the regional worker. It is configured by environment variables:")
 		_ = envconfig.Usagef(worker.EnvPrefix, &worker.Settings{}, stderr, "  {{range .}}{{usage_key . | printf \"%-34s\"}} {{usage_default .| printf \"%-10s\"}} {{usage_description .}}\n  {{end}}\n")
 		fmt.Fprintln(stderr, "Per provider: LLMPROBE_<ID>_BASE_URL, LLMPROBE_<ID>_MODEL or _MODELS, LLMPROBE_<ID>_MAX_TOKENS, its API key variable (llmprobe providers).")
+		fmt.Fprintf(stderr, "Go's own: GOGC (default %d here, not Go's 100), GOMEMLIMIT, GOMAXPROCS.\n", worker.DefaultGOGC)
 	}
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -44,6 +46,9 @@ func runWorker(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return nil
 	}
 	logger := worker.NewLogger(stderr, s)
+	if worker.SetGCDefault(os.LookupEnv) {
+		logger.Debug("GOGC not set: the worker's default", "gogc", worker.DefaultGOGC)
+	}
 	for _, why := range skipped {
 		logger.Info("provider not probed", "why", why)
 	}

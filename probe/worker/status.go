@@ -389,9 +389,9 @@ func (w *window) availability(now time.Time, span time.Duration) Availability {
 	oldest := (now.Add(-span).UnixNano()) / int64(w.width)
 	n := int64(len(w.buckets))
 	for slot := max(oldest+1, w.last-n+1, 0); slot <= min(cur, w.last); slot++ {
-		for i, n := range w.buckets[slot%n] {
-			a.ByOutcome[probe.Outcomes[i]] += int(n)
-			a.Total += int(n)
+		for i, c := range w.buckets[slot%n] {
+			a.ByOutcome[probe.Outcomes[i]] += int(c)
+			a.Total += int(c)
 		}
 	}
 	valid := 0

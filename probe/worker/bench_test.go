@@ -167,8 +167,9 @@ func BenchmarkScrape(b *testing.B) {
 // It is measured after two GCs, so unlike RSS it does not depend on when
 // the collector last ran: /metrics keeps its buffers in a sync.Pool, which
 // the collector empties over two cycles, as it does between two scrapes of
-// a running worker (it collects every few seconds). RSS is about twice it
-// (GOGC=100) plus the binary and the runtime.
+// a running worker (it collects every few seconds). RSS is about one and a
+// half times it and what is in flight (the worker's GOGC, 50) plus the
+// binary's pages (about 21 MiB) and the runtime's (about 8).
 // LLMPROBETEST_HEAPPROFILE=FILE writes the heap profile at the end.
 func BenchmarkWorkerHeap(b *testing.B) {
 	for b.Loop() {

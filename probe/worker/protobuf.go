@@ -25,14 +25,15 @@ import (
 
 // protoEncodable says whether a per-check family can be encoded directly:
 // names that no escaping scheme changes, since the encoder does not
-// escape (expfmt's encoder escapes names that are not legacy-valid).
+// escape (expfmt's encoder escapes names that are not legacy-valid), and
+// no __name__ label, whose value the escaping schemes rewrite.
 func (f *seriesFamily) protoEncodable(entries []seriesEntry) bool {
 	if !model.IsValidLegacyMetricName(f.name) {
 		return false
 	}
 	// A family's series share their label names (its desc's).
 	for _, p := range entries[0].labels {
-		if !model.LabelName(p.GetName()).IsValidLegacy() {
+		if p.GetName() == model.MetricNameLabel || !model.LabelName(p.GetName()).IsValidLegacy() {
 			return false
 		}
 	}

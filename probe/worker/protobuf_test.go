@@ -84,3 +84,29 @@ func TestWriteProtoIsWhatProtoMarshalWrites(t *testing.T) {
 		}
 	}
 }
+
+// TestProtoEncodableLeavesEscapedNamesToExpfmt: a family whose name, label
+// names or __name__ label an escaping scheme would rewrite goes to expfmt,
+// which escapes; the direct encoder does not.
+func TestProtoEncodableLeavesEscapedNamesToExpfmt(t *testing.T) {
+	pair := func(n, v string) *dto.LabelPair { return &dto.LabelPair{Name: &n, Value: &v} }
+	entry := func(ls ...*dto.LabelPair) []seriesEntry { return []seriesEntry{{labels: ls, m: &counterSeries{}}} }
+	fam := func(name string) *seriesFamily { return &seriesFamily{name: name, kind: dto.MetricType_COUNTER.Enum()} }
+	if !fam("llmprobe_x_total").protoEncodable(entry(pair("check", "chat"), pair("model", "a.b-ü"))) {
+		t.Error("a legacy-valid family with any label values: not encodable directly")
+	}
+	for why, tc := range map[string]struct {
+		f       *seriesFamily
+		entries []seriesEntry
+	}{
+		"a dotted family name":  {fam("llmprobe.x_total"), entry(pair("check", "chat"))},
+		"a dotted label name":   {fam("llmprobe_x_total"), entry(pair("check.kind", "chat"))},
+		"a __name__ label":      {fam("llmprobe_x_total"), entry(pair("__name__", "a.b"))},
+		"a UTF-8 label name":    {fam("llmprobe_x_total"), entry(pair("modèle", "m"))},
+		"a name starting digit": {fam("1llmprobe_x_total"), entry(pair("check", "chat"))},
+	} {
+		if tc.f.protoEncodable(tc.entries) {
+			t.Errorf("%s: encodable directly", why)
+		}
+	}
+}

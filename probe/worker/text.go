@@ -79,17 +79,11 @@ func textModeOf(format expfmt.Format) textMode {
 
 // textEncodable says whether a per-check family can be written directly
 // in format: a text format writeText knows, names that no escaping scheme
-// changes (protoEncodable), no __name__ label (whose value the escaping
-// schemes rewrite), and every series of the family's own kind (expfmt
-// refuses a family that mixes them).
+// changes and no __name__ label (protoEncodable), and every series of the
+// family's own kind (expfmt refuses a family that mixes them).
 func (f *seriesFamily) textEncodable(entries []seriesEntry, format expfmt.Format) bool {
 	if len(entries) == 0 || textModeOf(format) == notText || !f.protoEncodable(entries) {
 		return false
-	}
-	for _, p := range entries[0].labels {
-		if p.GetName() == model.MetricNameLabel {
-			return false
-		}
 	}
 	for _, e := range entries {
 		if kindOf(e.m) != *f.kind {

@@ -343,6 +343,7 @@ type phaseSnapshot struct {
 	dnsStart, dnsDone          time.Time
 	connectStart, connectDone  time.Time
 	tlsStart, tlsDone          time.Time
+	wroteHeaders               time.Time
 	wroteRequest, firstByte    time.Time
 	firstTokenAt, bodyFinished time.Time
 }
@@ -386,6 +387,7 @@ func (t *phaseTrace) clientTrace() *httptrace.ClientTrace {
 				t.mark(func(s *phaseSnapshot, n time.Time) { s.tlsDone = n })
 			}
 		},
+		WroteHeaders:         func() { t.mark(func(s *phaseSnapshot, n time.Time) { s.wroteHeaders = n }) },
 		WroteRequest:         func(httptrace.WroteRequestInfo) { t.mark(func(s *phaseSnapshot, n time.Time) { s.wroteRequest = n }) },
 		GotFirstResponseByte: func() { t.mark(func(s *phaseSnapshot, n time.Time) { s.firstByte = n }) },
 	}
@@ -394,7 +396,21 @@ func (t *phaseTrace) clientTrace() *httptrace.ClientTrace {
 func (t *phaseTrace) firstToken() { t.mark(func(s *phaseSnapshot, n time.Time) { s.firstTokenAt = n }) }
 func (t *phaseTrace) bodyDone()   { t.mark(func(s *phaseSnapshot, n time.Time) { s.bodyFinished = n }) }
 
-func (s phaseSnapshot) ttfb() time.Duration { return between(s.wroteRequest, s.firstByte) }
+func (s phaseSnapshot) ttfb() time.Duration { return between(s.sent(), s.firstByte) }
+
+// sent is when the request was written, which TTFB and TTFT run from: the
+// end of its body, as WroteRequest reports it. Over HTTP/2, net/http's
+// client writes on one goroutine and reads on another, and which of the
+// two reports first is a race when the server answers as the request's
+// last byte leaves (or before it, not waiting for the body): a first byte
+// timed before the request would make TTFB 0. The headers, written and
+// reported before the body is sent, are the start then.
+func (s phaseSnapshot) sent() time.Time {
+	if !s.firstByte.IsZero() && s.firstByte.Before(s.wroteRequest) && !s.wroteHeaders.IsZero() && !s.firstByte.Before(s.wroteHeaders) {
+		return s.wroteHeaders
+	}
+	return s.wroteRequest
+}
 
 // timings turns the hook times into phase durations; a phase that did not
 // complete is 0.
@@ -405,7 +421,7 @@ func (t *phaseTrace) timings(start, end time.Time) Timings {
 		Connect:  between(s.connectStart, s.connectDone),
 		TLS:      between(s.tlsStart, s.tlsDone),
 		TTFB:     s.ttfb(),
-		TTFT:     between(s.wroteRequest, s.firstTokenAt),
+		TTFT:     between(s.sent(), s.firstTokenAt),
 		Transfer: between(s.firstByte, s.bodyFinished),
 		Total:    end.Sub(start),
 	}
@@ -436,8 +452,8 @@ func (t *phaseTrace) spans() []PhaseSpan {
 	add(PhaseDNS, s.dnsStart, s.dnsDone)
 	add(PhaseConnect, s.connectStart, s.connectDone)
 	add(PhaseTLS, s.tlsStart, s.tlsDone)
-	add(PhaseTTFB, s.wroteRequest, s.firstByte)
-	add(PhaseTTFT, s.wroteRequest, s.firstTokenAt)
+	add(PhaseTTFB, s.sent(), s.firstByte)
+	add(PhaseTTFT, s.sent(), s.firstTokenAt)
 	add(PhaseTransfer, s.firstByte, s.bodyFinished)
 	return out
 }

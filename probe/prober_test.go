@@ -122,6 +122,7 @@ func TestProbeOverHTTP2SharesNoConnectionAndResumesNoSession(t *testing.T) {
 	conns := map[string]bool{}
 	resumed, h1 := 0, 0
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body) // as a provider does before it answers
 		mu.Lock()
 		conns[r.RemoteAddr] = true
 		if r.TLS.DidResume {
@@ -457,5 +458,44 @@ func TestProbeWithoutKeySendsNothing(t *testing.T) {
 	}
 	if !strings.Contains(res.Error, "OPENAI_API_KEY") {
 		t.Errorf("error %q should name the variable to set", res.Error)
+	}
+}
+
+// TestTTFBRunsFromTheHeadersWhenTheFirstByteBeatsTheRequest: over HTTP/2
+// the client reports the request written from one goroutine and the first
+// byte from another, so the first can come second. TTFB and TTFT then run
+// from the headers written, not from a later mark (which would make them
+// 0); in order, and when no headers were timed (HTTP/1.1 on the probe's
+// goroutine), they run from the request written.
+func TestTTFBRunsFromTheHeadersWhenTheFirstByteBeatsTheRequest(t *testing.T) {
+	t0 := time.Date(2026, 4, 20, 15, 44, 0, 0, time.UTC)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	for _, tc := range []struct {
+		name                                  string
+		headers, request, firstByte, firstTok int // ms; -1: not timed
+		wantTTFB, wantTTFT                    time.Duration
+	}{
+		{"in order", 1, 2, 10, 12, 8 * time.Millisecond, 10 * time.Millisecond},
+		{"first byte reported before the request", 1, 6, 5, 7, 4 * time.Millisecond, 6 * time.Millisecond},
+		{"no headers timed", -1, 6, 5, 7, 0, time.Millisecond},
+		{"first byte before the headers too", 6, 7, 5, 8, 0, time.Millisecond},
+	} {
+		tr := &phaseTrace{now: func() time.Time { return t0 }}
+		mark := func(ms int) time.Time {
+			if ms < 0 {
+				return time.Time{}
+			}
+			return at(ms)
+		}
+		tr.wroteHeaders, tr.wroteRequest, tr.firstByte, tr.firstTokenAt = mark(tc.headers), mark(tc.request), mark(tc.firstByte), mark(tc.firstTok)
+		tm := tr.timings(t0, at(20))
+		if tm.TTFB != tc.wantTTFB || tm.TTFT != tc.wantTTFT {
+			t.Errorf("%s: TTFB %v, TTFT %v; want %v, %v", tc.name, tm.TTFB, tm.TTFT, tc.wantTTFB, tc.wantTTFT)
+		}
+		for _, sp := range tr.spans() {
+			if sp.Name == PhaseTTFB && sp.End.Sub(sp.Start) != tc.wantTTFB {
+				t.Errorf("%s: TTFB span %v, want %v", tc.name, sp.End.Sub(sp.Start), tc.wantTTFB)
+			}
+		}
 	}
 }

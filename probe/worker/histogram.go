@@ -199,13 +199,13 @@ func (h *histogramSeries) observe(v float64, exemplar []*dto.LabelPair) {
 	}
 }
 
-// Write implements prometheus.Metric: the classic buckets (cumulative,
-// +Inf only when it holds an exemplar, as client_golang writes it) and the
-// native buckets as spans and deltas, in newly allocated messages (a few
-// slabs, not a message per value as client_golang's).
+// writeTo writes the values as client_golang's Write does: the classic
+// buckets (cumulative, +Inf only when it holds an exemplar) and the native
+// buckets as spans and deltas, in newly allocated messages (a few slabs,
+// not a message per value as client_golang's).
 func (h *histogramSeries) writeTo(out *dto.Metric) { h.write(out, nil) }
 
-// write is Write with the messages taken from s; with a nil s, newly
+// write is writeTo with the messages taken from s; with a nil s, newly
 // allocated. /metrics writes a family's histograms from one histSlab,
 // reset for the next family: a scrape then allocates messages for its
 // largest histogram family only, not for every histogram.

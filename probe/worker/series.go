@@ -257,7 +257,7 @@ func (f *seriesFamily) add(labels []*dto.LabelPair, m seriesValue) {
 func slotSeries[T any, P interface {
 	*T
 	seriesValue
-}](c *checkCollector, cs *checkSeries, slot *atomic.Pointer[T], f *seriesFamily, extra []string, create func([]*dto.LabelPair) P) *T {
+}](c *checkCollector, cs *checkSeries, slot *atomic.Pointer[T], f *seriesFamily, extra []string, create func() P) *T {
 	if s := slot.Load(); s != nil {
 		return s
 	}
@@ -267,7 +267,7 @@ func slotSeries[T any, P interface {
 		return s
 	}
 	ls := c.labels(cs.id, extra...)
-	s := create(ls)
+	s := create()
 	f.add(ls, s)
 	slot.Store((*T)(s))
 	return s
@@ -275,21 +275,21 @@ func slotSeries[T any, P interface {
 
 // counter returns the counter in slot, creating it at zero.
 func (c *checkCollector) counter(cs *checkSeries, slot *atomic.Pointer[counterSeries], f *seriesFamily, extra ...string) *counterSeries {
-	return slotSeries(c, cs, slot, f, extra, func(ls []*dto.LabelPair) *counterSeries {
+	return slotSeries(c, cs, slot, f, extra, func() *counterSeries {
 		return &counterSeries{created: cs.created}
 	})
 }
 
 // gauge returns the gauge in slot, creating it at zero.
 func (c *checkCollector) gauge(cs *checkSeries, slot *atomic.Pointer[gaugeSeries], f *seriesFamily, extra ...string) *gaugeSeries {
-	return slotSeries(c, cs, slot, f, extra, func(ls []*dto.LabelPair) *gaugeSeries {
+	return slotSeries(c, cs, slot, f, extra, func() *gaugeSeries {
 		return &gaugeSeries{}
 	})
 }
 
 // histogram returns the histogram in slot, creating it empty.
 func (c *checkCollector) histogram(cs *checkSeries, slot *atomic.Pointer[histogramSeries], f *seriesFamily, extra ...string) *histogramSeries {
-	return slotSeries(c, cs, slot, f, extra, func(ls []*dto.LabelPair) *histogramSeries {
+	return slotSeries(c, cs, slot, f, extra, func() *histogramSeries {
 		return newHistogramSeries(f.upper)
 	})
 }

@@ -160,6 +160,9 @@ func TestEndToEndIncidentsAlertAndResolve(t *testing.T) {
 			"LLMPROBE_OPENAI_BASE_URL=" + cf.BaseURL("openai"), "LLMPROBE_ANTHROPIC_BASE_URL=" + cf.BaseURL("anthropic"),
 			"LLMPROBE_GEMINI_BASE_URL=" + gfe.BaseURL("gemini"), "LLMPROBE_CHECKS=reach,chat",
 			"OPENAI_API_KEY=" + e2eKey, "ANTHROPIC_API_KEY=" + e2eKey, "GEMINI_API_KEY=" + e2eKey}
+		if region == regions[len(regions)-1] {
+			env = append(env, "GOGC=80") // an explicit GOGC is the worker's; the others get its default
+		}
 		workerLogs = append(workerLogs, startProcess(t, bin, env, "run"))
 		targets = append(targets, addr)
 		workers = append(workers, "http://"+addr)
@@ -180,6 +183,19 @@ func TestEndToEndIncidentsAlertAndResolve(t *testing.T) {
 	}
 	if v, _ := prom.WaitFor(t, `ALERTS{alertstate="firing",severity="page"}`, 0, func(model.Vector) bool { return true }); len(v) > 0 {
 		t.Fatalf("pages firing on a healthy baseline: %v", v)
+	}
+	if v, ok := prom.WaitFor(t, `go_gc_gogc_percent`, 10*time.Second, func(v model.Vector) bool { return len(v) == len(regions) }); !ok {
+		t.Fatalf("go_gc_gogc_percent of %d workers: %v", len(regions), v)
+	} else {
+		for _, s := range v {
+			want := float64(worker.DefaultGOGC)
+			if string(s.Metric["instance"]) == targets[len(targets)-1] {
+				want = 80
+			}
+			if float64(s.Value) != want {
+				t.Errorf("worker %s runs with GOGC %v, want %v", s.Metric["instance"], s.Value, want)
+			}
+		}
 	}
 
 	tl := &timeline{t: t, origin: time.Now()}

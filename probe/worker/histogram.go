@@ -212,10 +212,7 @@ func (h *histogramSeries) writeTo(out *dto.Metric) { h.write(out, nil) }
 func (h *histogramSeries) write(out *dto.Metric, s *histSlab) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	n := len(h.upper)
-	if h.exemplars != nil && h.exemplars[n] != nil {
-		n++
-	}
+	n := h.classicLen()
 	var (
 		msgs       *slab[histogramMessage]
 		bucketSlab *slab[dto.Bucket]
@@ -228,23 +225,15 @@ func (h *histogramSeries) write(out *dto.Metric, s *histSlab) {
 	msg := &take(msgs, 1)[0]
 	msg.count, msg.zero, msg.sum, msg.schema = h.count, h.zero, h.sum, h.schema
 	buckets, ptrs, cum := take(bucketSlab, n), take(ptrSlab, n), take(cumSlab, n)
-	var c uint64
-	for i := range n {
-		c += h.classic[i]
+	h.eachClassic(func(i int, _ float64, c uint64, ex *dto.Exemplar) {
 		cum[i] = c
 		b := &buckets[i]
-		b.CumulativeCount = &cum[i]
+		b.CumulativeCount, b.UpperBound, b.Exemplar = &cum[i], &posInf, ex
 		if i < len(h.upper) {
 			b.UpperBound = &h.upper[i]
-		} else {
-			cum[i] = h.count
-			b.UpperBound = &posInf
-		}
-		if h.exemplars != nil {
-			b.Exemplar = h.exemplars[i]
 		}
 		ptrs[i] = b
-	}
+	})
 	his := &msg.histogram
 	his.Bucket = ptrs
 	his.SampleCount, his.SampleSum, his.CreatedTimestamp = &msg.count, &msg.sum, h.created
@@ -252,6 +241,39 @@ func (h *histogramSeries) write(out *dto.Metric, s *histSlab) {
 	his.NegativeSpan, his.NegativeDelta = h.neg.spans(s)
 	his.PositiveSpan, his.PositiveDelta = h.pos.spans(s)
 	out.Histogram = his
+}
+
+// classicLen is how many classic buckets a histogram lists when written:
+// its bounds, and +Inf too when that holds an exemplar (as client_golang
+// lists them). Called with h.mu held.
+func (h *histogramSeries) classicLen() int {
+	n := len(h.upper)
+	if h.exemplars != nil && h.exemplars[n] != nil {
+		n++
+	}
+	return n
+}
+
+// eachClassic calls f with each listed classic bucket in order: its index,
+// upper bound, cumulative count (+Inf's is the sample count) and exemplar
+// (nil when none). The three encodings (write, appendProto, appendText)
+// walk the buckets with it. Called with h.mu held.
+func (h *histogramSeries) eachClassic(f func(i int, upper float64, cumulative uint64, ex *dto.Exemplar)) {
+	var c uint64
+	for i := range h.classicLen() {
+		c += h.classic[i]
+		upper := posInf
+		if i < len(h.upper) {
+			upper = h.upper[i]
+		} else {
+			c = h.count
+		}
+		var ex *dto.Exemplar
+		if h.exemplars != nil {
+			ex = h.exemplars[i]
+		}
+		f(i, upper, c, ex)
+	}
 }
 
 // histSlab holds the messages and values of written histograms, handed

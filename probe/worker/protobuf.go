@@ -182,23 +182,7 @@ func (h *histogramSeries) appendProto(b []byte) []byte {
 	b = protowire.AppendTag(b, 1, protowire.VarintType)
 	b = protowire.AppendVarint(b, h.count)
 	b = appendDouble(b, 2, h.sum)
-	n := len(h.upper)
-	if h.exemplars != nil && h.exemplars[n] != nil {
-		n++
-	}
-	var c uint64
-	for i := range n {
-		c += h.classic[i]
-		upper := posInf
-		if i < len(h.upper) {
-			upper = h.upper[i]
-		} else {
-			c = h.count
-		}
-		var ex *dto.Exemplar
-		if h.exemplars != nil {
-			ex = h.exemplars[i]
-		}
+	h.eachClassic(func(_ int, upper float64, c uint64, ex *dto.Exemplar) {
 		size := 1 + protowire.SizeVarint(c) + 9
 		if ex != nil {
 			size += sizeMessage(exemplarSize(ex))
@@ -217,7 +201,7 @@ func (h *histogramSeries) appendProto(b []byte) []byte {
 			b = appendDouble(b, 2, ex.GetValue())
 			b = appendTimestamp(b, 3, ex.Timestamp)
 		}
-	}
+	})
 	b = protowire.AppendTag(b, 5, protowire.VarintType)
 	b = protowire.AppendVarint(b, protowire.EncodeZigZag(int64(h.schema)))
 	b = appendDouble(b, 6, nativeZeroThreshold)

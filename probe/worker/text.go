@@ -194,33 +194,25 @@ func (h *histogramSeries) appendText(b []byte, name string, labels []*dto.LabelP
 		}
 		return appendTextFloat(b, float64(c), false)
 	}
-	n := len(h.upper)
-	if h.exemplars != nil && h.exemplars[n] != nil {
-		n++
-	}
-	var c uint64
+	var err error
 	infSeen := false
-	for i := range n {
-		c += h.classic[i]
-		upper := posInf
-		if i < len(h.upper) {
-			upper = h.upper[i]
-		} else {
-			c = h.count
+	h.eachClassic(func(_ int, upper float64, c uint64, ex *dto.Exemplar) {
+		if err != nil {
+			return // expfmt stops at the error
 		}
 		b = ls.appendLineStart(b, name, "_bucket", upper, true, om)
 		b = append(b, ' ')
 		b = count(b, c)
-		if om && h.exemplars != nil {
-			if ex := h.exemplars[i]; ex != nil && len(ex.Label) > 0 {
-				var err error
-				if b, err = appendExemplar(b, ex); err != nil {
-					return b, err
-				}
+		if om && ex != nil && len(ex.Label) > 0 {
+			if b, err = appendExemplar(b, ex); err != nil {
+				return
 			}
 		}
 		b = append(b, '\n')
 		infSeen = infSeen || math.IsInf(upper, +1)
+	})
+	if err != nil {
+		return b, err
 	}
 	if !infSeen {
 		b = ls.appendLineStart(b, name, "_bucket", posInf, true, om)

@@ -113,8 +113,9 @@ func MetricsHandler(reg *Registry) http.Handler {
 	}
 	inFlight := make(chan struct{}, maxScrapesInFlight)
 	buffers := sync.Pool{New: func() any { return &familyBuffer{} }}
-	// The largest protobuf family so far: a scrape whose pooled buffer the
-	// collector took allocates one of that size and an eighth (its counters
+	// The largest protobuf family built whole so far (a histogram family:
+	// counters and gauges are streamed): a scrape whose pooled buffer the
+	// collector took allocates one of that size and an eighth (its counts
 	// grow), not a series of doublings.
 	var protoSize atomic.Int64
 	accepted := expfmt.DefaultOpenMetricsAcceptedFormats()
